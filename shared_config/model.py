@@ -208,6 +208,7 @@ class Settings(_Frozen):
     repository: Repository
     notifications: Notifications = Notifications()
     environments: dict[str, EnvironmentConfig]
+    local: EnvironmentConfig | None = None
 
     @field_validator("prefix")
     @classmethod
@@ -220,10 +221,15 @@ class Settings(_Frozen):
         return value
 
     def environment(self, name: str) -> EnvironmentConfig:
-        """The named environment, or a KeyError that lists the configured ones."""
+        """The named environment (a pipeline target, or `local`), or a KeyError listing the choices."""
+        targets = self.stage_targets()
         try:
-            return self.environments[name]
+            return targets[name]
         except KeyError:
             raise KeyError(
-                f"no environment {name!r} in environments.yaml; configured: {', '.join(self.environments)}"
+                f"no environment {name!r} in environments.yaml; configured: {', '.join(targets)}"
             ) from None
+
+    def stage_targets(self) -> dict[str, EnvironmentConfig]:
+        """Every environment a stage can be synthesized for: the pipeline targets plus `local`."""
+        return {**self.environments, **({"local": self.local} if self.local else {})}

@@ -120,7 +120,7 @@ def test_rejects_a_prefix_that_cannot_start_a_bucket_name(valid: dict[str, Any],
 def test_rejects_a_prefix_that_makes_a_bucket_name_longer_than_63(valid: dict[str, Any]) -> None:
     data = copy.deepcopy(valid) | {"prefix": "a-very-long-data-lake-prefix"}
     problems = problems_of(data)
-    assert len(problems) == 3  # one per environment
+    assert len(problems) == 4  # one per environment, local included
     assert problems[0].startswith("prefix: 'a-very-long-data-lake-prefix' makes the dev bucket name")
     assert "(S3 allows 63); shorten the prefix by" in problems[0]
 
@@ -214,3 +214,30 @@ def test_check_config_accepts_the_real_file(capsys: pytest.CaptureFixture[str]) 
 )
 def test_recognises_placeholder_accounts(account: str, placeholder: bool) -> None:
     assert is_placeholder_account(account) is placeholder
+
+
+def test_local_environment_is_a_stage_target_but_no_pipeline_target() -> None:
+    settings = load_config()
+    assert settings.local is not None
+    assert "local" not in settings.environments
+    assert settings.environment("local").account == "123456789012"
+    assert list(settings.stage_targets()) == ["dev", "test", "prod", "local"]
+
+
+def test_local_environment_is_validated_like_the_others(valid: dict[str, Any]) -> None:
+    data = copy.deepcopy(valid)
+    data["local"]["vpc_cidr"] = "10.10.0.0/22"
+    [problem] = problems_of(data)
+    assert problem.startswith("local.vpc_cidr: 10.10.0.0/22 overlaps dev's")
+
+
+def test_local_is_reserved_for_the_embedded_environment(valid: dict[str, Any]) -> None:
+    data = copy.deepcopy(valid)
+    data["environments"]["local"] = data.pop("local")
+    [problem] = problems_of(data)
+    assert problem.startswith("environments.local: 'local' is reserved for the embedded local AWS")
+
+
+def test_unknown_environment_names_the_configured_ones() -> None:
+    with pytest.raises(KeyError, match="configured: dev, test, prod, local"):
+        load_config().environment("staging")

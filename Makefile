@@ -51,6 +51,11 @@ $(NODE_READY): package.json package-lock.json $(SYNCED)
 test: setup ## Run every test: config, CDK assertions, cdk-nag, cfn-lint, Spark, end to end
 	$(PY) -m pytest
 
+.PHONY: test-app
+test-app: setup ## One app's tests (+ shared_config, delivery), as its pipeline runs them: make test-app APP=infrastructure
+	@test -f "$(APP)/cdk.json" || { echo "test-app: APP=$(APP) is not a CDK app folder; use one of: $(APPS)"; exit 2; }
+	$(PY) -m pytest $(APP) shared_config/tests delivery/tests
+
 ##@ Build and check
 .PHONY: synth
 synth: setup ## Synthesize every CDK app with the pinned CDK CLI (offline)

@@ -1,0 +1,125 @@
+"""File I/O for the jobs, all through Spark and the Hadoop FileSystem API.
+
+One code path reads and writes local folders (`make run-job`), `s3://` on Glue (EMRFS) and `s3://`
+through s3a against moto (local mode): the trip files, the rules SQL, the reference CSV, run reports,
+and the listing and removal of partition folders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
+
+CSV_SUFFIXES = (".csv", ".csv.gz")
+PARQUET_SUFFIXES = (".parquet",)
+
+
+def input_format(path: str) -> str:
+    """`csv` (plain or gzip) or `parquet`, from the file name."""
+    name = path.lower()
+    if name.endswith(CSV_SUFFIXES):
+        return "csv"
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    raise ValueError(
+        f"unsupported input file {path!r}: name it *.csv, *.csv.gz or *.parquet (TLC trip files)"
+    )
+
+
+def read_trips(spark: SparkSession, path: str) -> DataFrame:
+    """A trip file as published: CSV with every column as text (the transforms parse them), or
+    Parquet with its own types. gzip is decompressed by Hadoop from the `.gz` suffix."""
+    if input_format(path) == "csv":
+        return (
+            spark.read.option("header", True)
+            .option("inferSchema", False)
+            .option("mode", "PERMISSIVE")
+            .option("ignoreLeadingWhiteSpace", True)
+            .option("ignoreTrailingWhiteSpace", True)
+            .csv(path)
+        )
+    return spark.read.parquet(path)
+
+
+def read_reference_zones(spark: SparkSession, reference_path: str) -> DataFrame:
+    """The TLC zone lookup (`taxi_zone_lookup.csv` below `reference_path`), typed and snake_case."""
+    zones = spark.read.option("header", True).csv(f"{reference_path.rstrip('/')}/taxi_zone_lookup.csv")
+    return zones.select(
+        F.col("LocationID").cast("int").alias("location_id"),
+        F.col("Borough").alias("borough"),
+        F.col("Zone").alias("zone"),
+        F.col("service_zone"),
+    )
+
+
+def read_text(spark: SparkSession, path: str) -> str:
+    rows = spark.read.text(path, wholetext=True).collect()
+    if not rows:
+        raise FileNotFoundError(f"{path} is empty or missing")
+    return str(rows[0][0])
+
+
+def read_texts(spark: SparkSession, pattern: str) -> dict[str, str]:
+    """Every file matching a glob (e.g. `<rules_path>/*.sql`), by file name."""
+    rows = (
+        spark.read.text(pattern, wholetext=True).select(F.input_file_name().alias("path"), "value").collect()
+    )
+    return {str(row["path"]).rsplit("/", 1)[-1]: str(row["value"]) for row in rows}
+
+
+def _hadoop(spark: SparkSession, path: str) -> tuple[Any, Any]:
+    jvm: Any = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path, hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+
+def write_text(spark: SparkSession, path: str, text: str) -> None:
+    """Create or replace one small file (a run report)."""
+    hadoop_path, fs = _hadoop(spark, path)
+    stream = fs.create(hadoop_path, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+
+
+def partition_folder(location: str, partition: Mapping[str, object], names: Sequence[str]) -> str:
+    """`<location>k1=v1/k2=v2/` for a partition, keys in table order."""
+    return location.rstrip("/") + "/" + "".join(f"{name}={partition[name]}/" for name in names)
+
+
+def list_partitions(
+    spark: SparkSession, location: str, names: Sequence[str], fixed: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """Partition folders under `location`, any value for keys not in `fixed`."""
+    pattern = partition_folder(location, {n: fixed.get(n, "*") for n in names}, names).rstrip("/")
+    hadoop_path, fs = _hadoop(spark, pattern)
+    statuses = fs.globStatus(hadoop_path) or []
+    found = []
+    for status in statuses:
+        if not status.isDirectory():
+            continue
+        parts = str(status.getPath().toString()).rstrip("/").split("/")[-len(names) :]
+        found.append(dict(part.split("=", 1) for part in parts))
+    return sorted(found, key=lambda p: [p[n] for n in names])
+
+
+def delete_partitions(
+    spark: SparkSession, location: str, partitions: Iterable[Mapping[str, object]], names: Sequence[str]
+) -> None:
+    for partition in partitions:
+        hadoop_path, fs = _hadoop(spark, partition_folder(location, partition, names))
+        fs.delete(hadoop_path, True)
+
+
+def overwrite_partitions(frame: DataFrame, location: str, names: Sequence[str]) -> None:
+    """Write Parquet, replacing exactly the partitions present in `frame` (dynamic overwrite)."""
+    (
+        frame.write.mode("overwrite")
+        .option("partitionOverwriteMode", "dynamic")
+        .partitionBy(*names)
+        .parquet(location)
+    )

@@ -1,0 +1,1 @@
+"""An embedded AWS (moto) for one machine, deploying synthesized CDK apps and running their code."""

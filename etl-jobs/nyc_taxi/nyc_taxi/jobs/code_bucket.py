@@ -1,0 +1,98 @@
+"""JobCode: the job family's code bucket and what each deploy puts in it.
+
+`scripts/` holds the two Glue scripts and the runtime package zip (`--extra-py-files`), `rules/` the
+transformation SQL read by conformed->purpose-built at run time, `reference/` the zone lookup. A deploy
+replaces the three folders with the app's current files (prune), so the bucket never serves stale rules.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3_deployment
+from constructs import Construct
+
+from nyc_taxi.packaging.bundles import (
+    APP_ROOT,
+    CODE_BUNDLE,
+    PACKAGE,
+    RUNTIME_ZIP,
+    SCRIPTS_PREFIX,
+)
+
+
+class JobCode(Construct):
+    """A KMS-encrypted, TLS-only, versioned bucket holding the Glue scripts, runtime, rules and reference data.
+
+    `removal_policy` defaults to RETAIN; `auto_delete_objects` (only with DESTROY) empties the bucket
+    when the stack is deleted.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        access_log_bucket: s3.IBucket,
+        removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
+        auto_delete_objects: bool = False,
+        noncurrent_version_expiry_days: int = 90,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=access_log_bucket,
+            server_access_logs_prefix="nyc_taxi/code/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    noncurrent_version_expiration=cdk.Duration.days(noncurrent_version_expiry_days),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+                )
+            ],
+            removal_policy=removal_policy,
+            auto_delete_objects=auto_delete_objects,
+        )
+        # Its own role and encrypted log group, rather than CDK's default role with the AWS managed
+        # AWSLambdaBasicExecutionRole policy (logs on every log group).
+        self.deployment_logs = logs.LogGroup(
+            self, "DeploymentLogs", encryption_key=key, retention=log_retention, removal_policy=removal_policy
+        )
+        self.deployment_role = deployment_role = iam.Role(
+            self,
+            "DeploymentRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Copies the nyc_taxi scripts, rules and reference data into the code bucket",
+        )
+        self.deployment_logs.grant_write(deployment_role)
+        self.deployment = s3_deployment.BucketDeployment(
+            self,
+            "Deployment",
+            destination_bucket=self.bucket,
+            sources=[s3_deployment.Source.asset(str(APP_ROOT / PACKAGE), **CODE_BUNDLE.options())],
+            prune=True,
+            retain_on_delete=False,
+            memory_limit=512,
+            role=deployment_role,
+            log_group=self.deployment_logs,
+        )
+
+    def s3_uri(self, prefix: str) -> str:
+        return f"s3://{self.bucket.bucket_name}/{prefix}"
+
+    @property
+    def runtime_zip_key(self) -> str:
+        return SCRIPTS_PREFIX + RUNTIME_ZIP

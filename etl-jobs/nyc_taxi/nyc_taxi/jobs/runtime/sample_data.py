@@ -188,7 +188,12 @@ def write(
     trips = (
         row
         for row, _ in generate(
-            rows=rows, dataset=dataset, month=month, dirty=dirty, seed=seed, text_defects=file_format != "parquet"
+            rows=rows,
+            dataset=dataset,
+            month=month,
+            dirty=dirty,
+            seed=seed,
+            text_defects=file_format != "parquet",
         )
     )
     if file_format == "csv":

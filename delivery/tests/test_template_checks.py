@@ -10,7 +10,7 @@ import pytest
 from delivery.app_context import cli_context
 from delivery.template_checks import WAIVERS, Waiver, lint_assembly, stack_templates
 
-BROKEN = {
+BROKEN: dict[str, object] = {
     "Resources": {
         "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": "not-a-number"}},
         "Topic": {"Type": "AWS::SNS::Topik"},

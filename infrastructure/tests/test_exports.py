@@ -47,7 +47,7 @@ def test_values_point_at_the_resources_they_name(synthesized: Any, settings: Set
 
     def logical(prefix: str, resource_type: str) -> str:
         (found,) = (i for i, r in resources.items() if i.startswith(prefix) and r["Type"] == resource_type)
-        return found
+        return str(found)
 
     raw = logical("StorageRaw", "AWS::S3::Bucket")
     assert values[scope.name(Param.RAW_BUCKET_NAME)] == {"Ref": raw}

@@ -19,7 +19,7 @@ def _buckets(template: assertions.Template) -> dict[str, dict[str, Any]]:
     """Construct id (Raw, Conformed, PurposeBuilt, AccessLogs) -> bucket resource."""
     found = template.find_resources("AWS::S3::Bucket")
     named = {re.fullmatch(r"Storage([A-Za-z]+)[0-9A-F]{8}", logical_id): r for logical_id, r in found.items()}
-    return {match.group(1): resource for match, resource in named.items() if match}
+    return {match.group(1): dict(resource) for match, resource in named.items() if match}
 
 
 def _policy_of(template: assertions.Template, construct_id: str) -> list[dict[str, Any]]:

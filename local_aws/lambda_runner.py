@@ -90,7 +90,7 @@ class LocalLambda:
         shadowed = {
             name: module
             for name, module in list(sys.modules.items())
-            if name.split(".")[0] in top_level and name not in self._modules
+            if name.split(".")[0] in top_level and module is not self._modules.get(name)
         }
         for name in shadowed:
             del sys.modules[name]
@@ -104,7 +104,7 @@ class LocalLambda:
                 name for name in list(sys.modules) if name.split(".")[0] in top_level
             }:
                 module = sys.modules.pop(name, None)
-                if module is not None and name not in shadowed:
+                if module is not None and module is not shadowed.get(name):
                     self._modules[name] = module
             sys.modules.update(shadowed)
 
@@ -143,6 +143,7 @@ class BatchResult:
     deleted: int = 0
     failed_ids: list[str] = field(default_factory=list)
     error: str | None = None
+    receipt_handles: dict[str, str] = field(default_factory=dict)  # message id -> receipt handle
 
 
 def _record(message: dict[str, Any], source_arn: str, region: str) -> dict[str, Any]:
@@ -196,7 +197,9 @@ class SqsEventSource:
             MessageAttributeNames=["All"],
             WaitTimeSeconds=wait_s,
         ).get("Messages", [])
-        result = BatchResult(received=len(messages))
+        result = BatchResult(
+            received=len(messages), receipt_handles={m["MessageId"]: m["ReceiptHandle"] for m in messages}
+        )
         if not messages:
             return result
         event = {"Records": [_record(m, self.mapping.event_source_arn, self.aws.region) for m in messages]}

@@ -59,7 +59,7 @@ class JobRunRecord:
 def _executed_run_class() -> type:
     from moto.glue.models import FakeJobRun
 
-    class ExecutedJobRun(FakeJobRun):  # type: ignore[misc]
+    class ExecutedJobRun(FakeJobRun):
         """A FakeJobRun whose state is the local runner's, with the fields AWS reports at the end."""
 
         local_record: JobRunRecord
@@ -106,7 +106,7 @@ def _install_hook() -> None:
 
     if _original_start_job_run is None:
         _original_start_job_run = FakeJob.start_job_run
-        FakeJob.start_job_run = _hooked_start_job_run
+        FakeJob.start_job_run = _hooked_start_job_run  # type: ignore[method-assign]
 
 
 def _split_s3(url: str) -> tuple[str, str]:

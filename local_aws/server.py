@@ -214,7 +214,7 @@ def start_local_aws(
     apply_sfn_sync_patch()
     from moto.core.config import default_user_config
 
-    saved_config = {key: default_user_config.get(key) for key in MOTO_CONFIG}  # type: ignore[misc]
+    saved_config = {key: default_user_config.get(key) for key in MOTO_CONFIG}
     started = time.perf_counter()
     server = _free_port_server(verbose)
     server.start()

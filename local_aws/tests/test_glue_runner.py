@@ -67,7 +67,7 @@ def test_state_machine_runs_the_glue_script_on_spark_and_succeeds(
     assert parquet and "parquet/run-ok/_SUCCESS" in keys
     local = tmp_path / "part.parquet"
     local.write_bytes(s3.get_object(Bucket=RAW_BUCKET_NAME, Key=parquet[0])["Body"].read())
-    totals = duckdb.sql(f"SELECT total FROM '{local}' ORDER BY total").fetchall()
+    totals = duckdb.connect().execute(f"SELECT total FROM '{local}' ORDER BY total").fetchall()
     assert totals == [(12.0,), (22.0,)]  # computed by the helper shipped in --extra-py-files
     head = s3.head_object(Bucket=RAW_BUCKET_NAME, Key=parquet[0])
     assert head["ServerSideEncryption"] == "aws:kms"  # written through s3a into the SSE-KMS bucket

@@ -8,6 +8,7 @@ the infrastructure stack stays free to change (no `Fn::ImportValue`).
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -71,6 +72,11 @@ class PlatformImports(Construct):
             vpc_id=self._read(contract.name(Param.VPC_ID)),
             availability_zones=[subnet.availability_zone for subnet in self.private_subnets],
             private_subnet_ids=[subnet.subnet_id for subnet in self.private_subnets],
+        )
+        # CDK's Lambda API needs a VPC handle although the template only needs the subnets; the output
+        # tells operators which VPC the job family runs in (and keeps the parameter in use).
+        cdk.CfnOutput(
+            self, "VpcId", value=self.vpc.vpc_id, description="The VPC the Glue workers and trigger run in"
         )
         self.security_group = ec2.SecurityGroup.from_security_group_id(
             self,

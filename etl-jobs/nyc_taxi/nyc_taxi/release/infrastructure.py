@@ -41,10 +41,17 @@ class SmokeTestAccess(Construct):
             description="nyc_taxi post-deploy check: upload a fixture file and read its audit item",
             max_session_duration=cdk.Duration.hours(1),
         )
-        raw_bucket.grant_put(self.role, f"{FIXTURE_KEY_PREFIX}*")
-        data_key.grant(self.role, "kms:GenerateDataKey", "kms:Encrypt")
-        audit_table.grant(self.role, "dynamodb:GetItem")
-        audit_key.grant_decrypt(self.role)
+        # Explicit statements, narrower than the grant_* action groups.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[raw_bucket.arn_for_objects(f"{FIXTURE_KEY_PREFIX}*")]
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[audit_table.table_arn])
+        )
+        data_key.grant(self.role, "kms:GenerateDataKey")
+        audit_key.grant(self.role, "kms:Decrypt")
 
         self.raw_bucket_name = cdk.CfnOutput(self, "RawBucketName", value=raw_bucket.bucket_name)
         self.data_key_arn = cdk.CfnOutput(self, "DataKeyArn", value=data_key.key_arn)

@@ -193,6 +193,8 @@ class GlueJobRunner:
         self._worker: threading.Thread | None = None
         self._idle = threading.Condition()
         self._pending = 0
+        self._stopping = threading.Event()
+        self._process: subprocess.Popen[bytes] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -207,8 +209,23 @@ class GlueJobRunner:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Stop: runs not yet started end STOPPED, a running one is killed (never leaves a JVM behind)."""
         global _active
         _active = None
+        self._stopping.set()
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                self._finish(item[1], "STOPPED", "the local Glue runner stopped before the run started")
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
+        process = self._process
+        if process is not None:
+            process.terminate()
         self._queue.put(None)
         if self._worker is not None:
             self._worker.join()
@@ -297,24 +314,26 @@ class GlueJobRunner:
         run.modified_on = datetime.now(UTC)
         timeout_min = job.timeout or 2880
         with record.log_file.open("w") as log:
+            self._process = subprocess.Popen(
+                command, cwd=workspace, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
             try:
-                completed = subprocess.run(
-                    command,
-                    cwd=workspace,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    timeout=timeout_min * 60,
-                    check=False,
-                )
+                returncode = self._process.wait(timeout=timeout_min * 60)
             except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
                 self._finish(run, "TIMEOUT", f"Job run timed out after {timeout_min} minutes (local)")
                 return
-        if completed.returncode == 0:
+            finally:
+                self._process = None
+        if self._stopping.is_set():
+            self._finish(run, "STOPPED", "the local Glue runner stopped during the run")
+            return
+        if returncode == 0:
             self._finish(run, "SUCCEEDED", None)
             return
         message = error_file.read_text().strip() if error_file.exists() else ""
         if not message:
             tail = record.log_file.read_text().strip().splitlines()[-5:]
-            message = f"script exited with code {completed.returncode}: " + " | ".join(tail)
+            message = f"script exited with code {returncode}: " + " | ".join(tail)
         self._finish(run, "FAILED", message)

@@ -13,6 +13,7 @@ same definition. Glue tasks retry with backoff on throttling and concurrent-run 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -285,7 +286,7 @@ class Orchestration(Construct):
         task.add_retry(errors=list(SERVICE_RETRY_ERRORS), max_attempts=3, backoff_rate=2)
         return task
 
-    def _notify(self, construct_id: str, status: Status, *, details: dict[str, str]) -> tasks.SnsPublish:
+    def _notify(self, construct_id: str, status: Status, *, details: dict[str, Any]) -> tasks.SnsPublish:
         """Publish the outcome with a `status` message attribute; the subject names the run (<= 100 chars)."""
         task = tasks.SnsPublish(
             self,

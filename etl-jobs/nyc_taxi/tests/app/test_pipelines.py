@@ -1,0 +1,106 @@
+"""One delivery pipeline per environment, released by the app's own folder, with the post-deploy check."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+from nyc_taxi.release.pipelines import APP_FOLDER
+
+from delivery.pipeline import REPOSITORY_ROOT, trigger_file_paths
+
+from .conftest import Synthesized, resources
+
+
+def pipeline(synthesized: Synthesized, env: str) -> dict[str, Any]:
+    template = json.loads(
+        (synthesized.outdir / f"{synthesized.pipelines[env].artifact_id}.template.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    [resource] = resources(template, "AWS::CodePipeline::Pipeline").values()
+    return dict(resource["Properties"])
+
+
+def projects(synthesized: Synthesized, env: str) -> list[dict[str, Any]]:
+    template = json.loads(
+        (synthesized.outdir / f"{synthesized.pipelines[env].artifact_id}.template.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    return [p["Properties"] for p in resources(template, "AWS::CodeBuild::Project").values()]
+
+
+@pytest.mark.parametrize("env", ["dev", "test", "prod"])
+def test_pipeline_runs_on_changes_to_the_app_shared_config_or_delivery(
+    synthesized: Synthesized, env: str
+) -> None:
+    [trigger] = pipeline(synthesized, env)["Triggers"]
+    [push] = trigger["GitConfiguration"]["Push"]
+
+    assert push["Branches"]["Includes"] == [synthesized.settings.environment(env).branch]
+    assert push["FilePaths"]["Includes"] == ["etl-jobs/nyc_taxi/**", "shared_config/**", "delivery/**"]
+
+
+@pytest.mark.parametrize(("env", "checked"), [("dev", True), ("test", True), ("prod", False)])
+def test_post_deploy_check_runs_in_dev_and_test_only(
+    synthesized: Synthesized, env: str, checked: bool
+) -> None:
+    stages = pipeline(synthesized, env)["Stages"]
+    release = stages[-1]
+    actions = [action["Name"] for action in release["Actions"]]
+    smoke = [p for p in projects(synthesized, env) if "nyc_taxi.release.runtime.smoke_test" in json.dumps(p)]
+
+    assert ("SmokeTest" in actions) is checked
+    assert bool(smoke) is checked
+    if checked:
+        deploy = next(a for a in release["Actions"] if a["Name"].endswith(".Deploy"))
+        smoke_action = next(a for a in release["Actions"] if a["Name"] == "SmokeTest")
+        assert smoke_action["RunOrder"] > deploy["RunOrder"]
+        assert f"--region {synthesized.settings.environment(env).region}" in json.dumps(smoke)
+
+
+def test_prod_release_waits_for_approval(synthesized: Synthesized) -> None:
+    release = pipeline(synthesized, "prod")["Stages"][-1]
+    assert release["Actions"][0]["ActionTypeId"]["Category"] == "Approval"
+
+
+@pytest.mark.parametrize("env", ["dev", "test"])
+def test_smoke_test_role_trusts_only_the_deployment_account(synthesized: Synthesized, env: str) -> None:
+    template = synthesized.template_json(env)
+    [role] = [r for r in resources(template, "AWS::IAM::Role").values() if r["Properties"].get("RoleName")]
+    [statement] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+
+    assert role["Properties"]["RoleName"] == "dlk-nyc-taxi-smoke-test"
+    assert f":iam::{synthesized.settings.deployment.account}:root" in json.dumps(statement["Principal"])
+    assert len([key for key in template["Outputs"] if key.startswith("SmokeTest")]) == 4
+
+
+def test_prod_has_no_smoke_test_role(synthesized: Synthesized) -> None:
+    template = synthesized.template_json("prod")
+    assert not [r for r in resources(template, "AWS::IAM::Role").values() if r["Properties"].get("RoleName")]
+
+
+def test_ci_workflow_watches_the_same_paths_as_the_pipelines() -> None:
+    workflow = yaml.safe_load(
+        (REPOSITORY_ROOT / ".github" / "workflows" / "etl-nyc_taxi.yml").read_text("utf-8")
+    )
+    expected = [*trigger_file_paths(APP_FOLDER), ".github/workflows/etl-nyc_taxi.yml"]
+
+    on = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on:` as True
+    assert on["push"]["paths"] == expected
+    assert on["pull_request"]["paths"] == expected
+    steps = [step.get("run", "") for step in workflow["jobs"]["test-and-synth"]["steps"]]
+    assert f"make test-app APP={APP_FOLDER}" in steps
+    assert f"make synth APPS={APP_FOLDER}" in steps
+
+
+def test_pipeline_stack_ids_follow_the_make_deploy_etl_convention(synthesized: Synthesized) -> None:
+    # make deploy-etl JOB=nyc_taxi deploys `<JobInPascalCase>Pipeline-<env>`.
+    assert {env: stack.node.id for env, stack in synthesized.pipelines.items()} == {
+        "dev": "NycTaxiPipeline-dev",
+        "test": "NycTaxiPipeline-test",
+        "prod": "NycTaxiPipeline-prod",
+    }

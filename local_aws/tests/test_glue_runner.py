@@ -40,6 +40,7 @@ def _execute(aws: LocalAws, name: str) -> tuple[dict[str, object], set[str]]:
         assert time.monotonic() < deadline, "execution still running after 300 s"
         seen |= {run["JobRunState"] for run in glue.get_job_runs(JobName=JOB_NAME)["JobRuns"]}
         time.sleep(0.5)
+    seen |= {run["JobRunState"] for run in glue.get_job_runs(JobName=JOB_NAME)["JobRuns"]}
     return described, seen
 
 

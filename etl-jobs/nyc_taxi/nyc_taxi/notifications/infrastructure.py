@@ -1,7 +1,8 @@
 """Notifications: the job family's encrypted SNS topic, its subscriptions and its alarms.
 
-Messages carry a `status` message attribute (SUCCEEDED, FAILED, REJECTED, ALARM), so a subscriber
-can filter, e.g. only failures to the on-call address.
+Run outcomes (state machine) and rejected files (trigger) carry a `status` message attribute
+(SUCCEEDED, FAILED, REJECTED) and a `dataset` attribute, so a subscriber can filter, e.g. only
+failures to the on-call address. Alarm messages come from CloudWatch and carry no attributes.
 """
 
 from __future__ import annotations

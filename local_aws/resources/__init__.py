@@ -32,6 +32,7 @@ SKIPPED: dict[str, str] = {
     "AWS::CloudWatch::CompositeAlarm": "no metrics locally",
     "AWS::CloudWatch::Dashboard": "no metrics locally",
     "Custom::LogRetention": "log retention has no local effect",
+    "Custom::S3AutoDeleteObjects": "empties a bucket when its stack is deleted; the embedded AWS forgets everything on stop",
     "Custom::VpcRestrictDefaultSG": "security group rules have no local effect",
     "AWS::LakeFormation::DataLakeSettings": "Lake Formation permissions are not enforced locally",
     "AWS::LakeFormation::Permissions": "Lake Formation permissions are not enforced locally",

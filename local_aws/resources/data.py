@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from local_aws.resources.base import Created, HandlerContext
+from local_aws.resources.base import Created, HandlerContext, to_attribute_strings
+
+# String maps where CloudFormation accepts any JSON scalar but the Glue API wants strings.
+_STRING_MAPS = {"Parameters", "DefaultArguments", "NonOverridableArguments", "ConnectionProperties", "Tags"}
+
+
+def _strings_in_maps(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: to_attribute_strings(item)
+            if key in _STRING_MAPS and isinstance(item, dict)
+            else _strings_in_maps(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_strings_in_maps(item) for item in value]
+    return value
+
 
 _TABLE_KEYS = (
     "KeySchema",
@@ -45,6 +62,7 @@ def dynamodb_table(ctx: HandlerContext, props: dict[str, Any]) -> Created:
 
 
 def glue_database(ctx: HandlerContext, props: dict[str, Any]) -> Created:
+    props = _strings_in_maps(props)
     database_input = dict(props["DatabaseInput"])
     database_input.setdefault(
         "Name", ctx.generated_name(max_length=255, lower=True, separator="_").replace("-", "_")
@@ -54,6 +72,7 @@ def glue_database(ctx: HandlerContext, props: dict[str, Any]) -> Created:
 
 
 def glue_table(ctx: HandlerContext, props: dict[str, Any]) -> Created:
+    props = _strings_in_maps(props)
     table_input = dict(props["TableInput"])
     table_input.setdefault(
         "Name", ctx.generated_name(max_length=255, lower=True, separator="_").replace("-", "_")
@@ -85,11 +104,12 @@ _JOB_KEYS = (
 
 
 def glue_job(ctx: HandlerContext, props: dict[str, Any]) -> Created:
+    props = _strings_in_maps(props)
     name = props.get("Name") or ctx.generated_name(max_length=255)
     create: dict[str, Any] = {key: props[key] for key in _JOB_KEYS if key in props}
     create["Name"] = name
     if isinstance(props.get("Tags"), dict):
-        create["Tags"] = {key: str(value) for key, value in props["Tags"].items()}
+        create["Tags"] = props["Tags"]
     ctx.client("glue").create_job(**create)
     return Created(name)
 
@@ -104,8 +124,10 @@ def glue_security_configuration(ctx: HandlerContext, props: dict[str, Any]) -> C
 
 
 def glue_connection(ctx: HandlerContext, props: dict[str, Any]) -> Created:
+    props = _strings_in_maps(props)
     connection_input = dict(props["ConnectionInput"])
     connection_input.setdefault("Name", ctx.generated_name(max_length=255))
+    connection_input.setdefault("ConnectionProperties", {})  # optional in CloudFormation, required by the API
     ctx.client("glue").create_connection(ConnectionInput=connection_input)
     return Created(connection_input["Name"])
 

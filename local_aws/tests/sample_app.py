@@ -64,6 +64,7 @@ class SampleInfra(cdk.Stack):
             event_bridge_enabled=True,
             enforce_ssl=True,
             removal_policy=cdk.RemovalPolicy.DESTROY,
+            auto_delete_objects=True,
         )
         vpc = ec2.Vpc(
             self,

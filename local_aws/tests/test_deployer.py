@@ -38,7 +38,12 @@ def test_every_stack_deploys_and_only_listed_types_are_skipped(deployed: tuple[L
         for resource in stack.skipped:
             assert resource.skipped_reason == SKIPPED[resource.resource_type]
     skipped_types = {r.resource_type for stack in deployment.stacks for r in stack.skipped}
-    assert {"AWS::IAM::Policy", "AWS::S3::BucketPolicy", "AWS::Lambda::LayerVersion"} <= skipped_types
+    assert {
+        "AWS::IAM::Policy",
+        "AWS::S3::BucketPolicy",
+        "AWS::Lambda::LayerVersion",
+        "Custom::S3AutoDeleteObjects",
+    } <= skipped_types
 
 
 def test_bucket_has_the_templates_name_kms_key_and_versioning(

@@ -85,3 +85,24 @@ def test_glue_connection_and_internet_gateway_route_are_created(aws: LocalAws) -
     assert {"0.0.0.0/0": gateway.physical_id} == {
         r["DestinationCidrBlock"]: r["GatewayId"] for r in routes if r.get("GatewayId", "").startswith("igw-")
     }
+
+
+def test_glue_maps_take_any_json_scalar_as_cloudformation_does(aws: LocalAws) -> None:
+    HANDLERS["AWS::Glue::Database"](
+        _context(aws, "Db", "AWS::Glue::Database"),
+        {"DatabaseInput": {"Name": "typed", "Parameters": {"n": 1}}},
+    )
+    HANDLERS["AWS::Glue::Table"](
+        _context(aws, "Trips", "AWS::Glue::Table"),
+        {
+            "DatabaseName": "typed",
+            "TableInput": {
+                "Name": "trips",
+                "Parameters": {"has_encrypted_data": True, "classification": "parquet"},
+                "StorageDescriptor": {"Columns": [{"Name": "a", "Type": "int"}], "Parameters": {"x": 2}},
+            },
+        },
+    )
+    table = aws.client("glue").get_table(DatabaseName="typed", Name="trips")["Table"]
+    assert table["Parameters"] == {"has_encrypted_data": "true", "classification": "parquet"}
+    assert table["StorageDescriptor"]["Parameters"] == {"x": "2"}

@@ -1,6 +1,6 @@
-"""The one patch local_aws applies to moto, kept small, isolated and applied explicitly.
+"""The patches local_aws applies to moto, each small, isolated and applied explicitly.
 
-moto's Step Functions interpreter (a vendored copy of LocalStack's) evaluates every
+1. `.sync` tasks (`apply_sfn_sync_patch`). moto's Step Functions interpreter (a vendored copy of LocalStack's) evaluates every
 `.sync` task through `StateTaskServiceCallback._eval_integration_pattern`, whose `finally`
 calls `callback_endpoint.interrupt_all()` even when the service has no `.waitForTaskToken`
 support and the endpoint is therefore `None`. Every `glue:startJobRun.sync` task then fails
@@ -10,6 +10,16 @@ that one call (the same fix was proposed upstream in localstack/localstack PR #1
 `local_aws/tests/test_patches.py` fails loudly when a moto upgrade makes the patch
 unnecessary or wrong: it checks the pinned version, that the buggy line is still there, that
 the unpatched interpreter still fails and that the patched one succeeds.
+
+2. Streamed bodies of `aws-sdk` tasks (`apply_sfn_sdk_body_patch`). moto's interpreter pushes the
+boto3 response of an `arn:aws:states:::aws-sdk:<service>:<action>` task as it is: its
+`_normalise_response` is a no-op, so `s3:getObject` returns `Body` as a botocore stream and
+`States.StringToJson($.Body)` fails with `'StreamingChecksumBody' object has no attribute 'strip'`.
+Real Step Functions returns a text body as a string; the patch reads every top-level streamed
+value of an aws-sdk task's response into a string. `local_aws/tests/test_patches.py` checks that
+the unpatched interpreter still fails that way and that the patched one parses the body.
+
+`apply_patches()` applies both (the server calls it before it starts).
 """
 
 from __future__ import annotations
@@ -97,3 +107,65 @@ def revert_sfn_sync_patch() -> None:
         return
     _callback_class()._eval_integration_pattern = _original  # type: ignore[attr-defined]
     _original = None
+
+
+# -- 2. aws-sdk task responses: streamed bodies read into strings -------------------------------
+
+_original_sdk_eval: Callable[..., Any] | None = None
+
+
+def _aws_sdk_class() -> type:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk,
+    )
+
+    return state_task_service_aws_sdk.StateTaskServiceAwsSdk
+
+
+def _read_streams(response: Any) -> None:
+    """Replace each top-level streamed value of `response` by its text, as Step Functions returns it."""
+    from botocore.response import StreamingBody
+
+    if not isinstance(response, dict):
+        return
+    for name, value in list(response.items()):
+        if isinstance(value, StreamingBody):
+            response[name] = value.read().decode("utf-8", errors="replace")
+
+
+def is_sdk_body_patch_applied() -> bool:
+    return _original_sdk_eval is not None
+
+
+def apply_sfn_sdk_body_patch() -> None:
+    """Return streamed bodies of aws-sdk tasks (s3:getObject's `Body`) as strings. Idempotent."""
+    global _original_sdk_eval
+    if _original_sdk_eval is not None:
+        return
+    check_moto_version()
+    cls = _aws_sdk_class()
+    original: Callable[..., Any] = cls._eval_service_task  # type: ignore[attr-defined]
+
+    def _eval_service_task(self: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
+        result = original(self, env, *args, **kwargs)
+        if env.stack:
+            _read_streams(env.stack[-1])
+        return result
+
+    cls._eval_service_task = _eval_service_task  # type: ignore[attr-defined]
+    _original_sdk_eval = original
+
+
+def revert_sfn_sdk_body_patch() -> None:
+    """Restore moto's own method (used by the test that proves the patch is still needed)."""
+    global _original_sdk_eval
+    if _original_sdk_eval is None:
+        return
+    _aws_sdk_class()._eval_service_task = _original_sdk_eval  # type: ignore[attr-defined]
+    _original_sdk_eval = None
+
+
+def apply_patches() -> None:
+    """Every local_aws patch of moto. Idempotent."""
+    apply_sfn_sync_patch()
+    apply_sfn_sdk_body_patch()

@@ -7,7 +7,7 @@
 - moto's Step Functions interpreter calls the other services at `http://localhost:$MOTO_PORT`, so
   `MOTO_PORT` is set to the server's port while it runs; `MOTO_ACCOUNT_ID` pins the account
   every caller sees (the interpreter signs with its own fake key).
-- The `.sync` patch (`local_aws.patches`) is applied before the server starts.
+- The moto patches (`local_aws.patches`: `.sync` tasks, aws-sdk stream bodies) are applied before the server starts.
 - Nothing reads the user's AWS configuration: clients get fake credentials and an explicit
   endpoint, and while the server runs `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` point to
   an empty file and `AWS_PROFILE` is unset (restored on stop).
@@ -34,7 +34,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
-from local_aws.patches import apply_sfn_sync_patch
+from local_aws.patches import apply_patches
 from local_aws.tls import TlsMaterial, create_tls_material
 
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -211,7 +211,7 @@ def start_local_aws(
         raise RuntimeError(
             "an embedded AWS is already running in this process; stop it before starting another"
         )
-    apply_sfn_sync_patch()
+    apply_patches()
     from moto.core.config import default_user_config
 
     saved_config = {key: default_user_config.get(key) for key in MOTO_CONFIG}

@@ -1,4 +1,4 @@
-"""Fails loudly when a moto upgrade makes the `.sync` patch unnecessary or wrong."""
+"""Fails loudly when a moto upgrade makes a patch (`.sync` tasks, aws-sdk stream bodies) unnecessary or wrong."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 import time
 from importlib.metadata import version
 from typing import Any
+
+import pytest
 
 from local_aws import patches
 from local_aws.server import LocalAws, start_local_aws
@@ -81,3 +83,74 @@ def test_patch_is_applied_once_and_can_be_reverted() -> None:
     assert not patches.is_applied()
     patches.apply_sfn_sync_patch()
     assert patches.is_applied()
+
+
+# -- aws-sdk stream bodies ------------------------------------------------------------------------
+
+GET_OBJECT_DEFINITION = {
+    "StartAt": "ReadReport",
+    "States": {
+        "ReadReport": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+            "Parameters": {"Bucket": "reports", "Key": "run.json"},
+            "ResultSelector": {"report.$": "States.StringToJson($.Body)"},
+            "End": True,
+        }
+    },
+}
+REPORT = {"rows_read": 50, "rows_conformed": 48}
+
+
+def _run_get_object_state_machine(aws: LocalAws, name: str) -> dict[str, Any]:
+    s3 = aws.client("s3")
+    if "reports" not in {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket="reports")
+    s3.put_object(Bucket="reports", Key="run.json", Body=json.dumps(REPORT).encode())
+    sfn = aws.client("stepfunctions")
+    arn = sfn.create_state_machine(name=name, definition=json.dumps(GET_OBJECT_DEFINITION), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    deadline = time.monotonic() + 30
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "state machine still running after 30 s"
+        time.sleep(0.1)
+    return {
+        "status": described["status"],
+        "output": described.get("output"),
+        "cause": described.get("cause", ""),
+    }
+
+
+def test_unpatched_get_object_body_is_still_a_stream_and_patched_one_is_a_string() -> None:
+    with start_local_aws(region="us-east-1") as aws:
+        patches.revert_sfn_sdk_body_patch()
+        try:
+            unpatched = _run_get_object_state_machine(aws, "unpatched-body")
+        finally:
+            patches.apply_sfn_sdk_body_patch()
+        patched = _run_get_object_state_machine(aws, "patched-body")
+
+    assert unpatched["status"] == "FAILED", unpatched
+    assert "has no attribute 'strip'" in unpatched["cause"], unpatched
+    assert patched["status"] == "SUCCEEDED", patched
+    assert json.loads(patched["output"]) == {"report": REPORT}
+
+
+def test_sdk_body_patch_is_applied_once_and_can_be_reverted() -> None:
+    patches.apply_patches()
+    patched = patches._aws_sdk_class()._eval_service_task  # type: ignore[attr-defined]
+    patches.apply_patches()
+    assert patches._aws_sdk_class()._eval_service_task is patched  # type: ignore[attr-defined]
+    patches.revert_sfn_sdk_body_patch()
+    assert not patches.is_sdk_body_patch_applied()
+    assert patches._aws_sdk_class()._eval_service_task is not patched  # type: ignore[attr-defined]
+    patches.apply_sfn_sdk_body_patch()
+    assert patches.is_sdk_body_patch_applied()
+
+
+def test_patches_refuse_another_moto_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(patches, "PINNED_MOTO_VERSION", "0.0.0")
+    with pytest.raises(RuntimeError, match=r"re-check local_aws/patches\.py"):
+        patches.check_moto_version()

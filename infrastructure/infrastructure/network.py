@@ -19,7 +19,9 @@ PUBLIC = "Public"
 PUBLIC_SUBNET_MASK = 27
 HTTPS = 443
 
-# Construct id -> service. Glue jobs and Lambda functions reach these without leaving the VPC.
+# Construct id -> service. Glue jobs and Lambda functions reach these without leaving the VPC
+# (there is no NAT by default): SNS for job families' notifications (e.g. a trigger Lambda
+# publishing REJECTED files), X-Ray for the traces of the Lambda functions placed in the VPC.
 INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "Glue": ec2.InterfaceVpcEndpointAwsService.GLUE,
     "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,
@@ -28,6 +30,8 @@ INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "StepFunctions": ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
     "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
     "Sts": ec2.InterfaceVpcEndpointAwsService.STS,
+    "Sns": ec2.InterfaceVpcEndpointAwsService.SNS,
+    "XRay": ec2.InterfaceVpcEndpointAwsService.XRAY,
 }
 
 

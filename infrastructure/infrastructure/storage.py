@@ -6,7 +6,9 @@ any other encryption. The raw bucket also sends its events to EventBridge, so a 
 subscribes with an EventBridge rule and never edits the bucket's notifications.
 
 The access-log bucket is SSE-S3: the S3 logging service cannot write to a bucket whose default
-encryption is a customer-managed key it has no grant on (seed-repos.md, W-S3).
+encryption is a customer-managed key it has no grant on (seed-repos.md, W-S3). Its policy lets the
+logging service deliver the server access logs of any bucket of this account (job families' code and
+query-result buckets log here too), not only of the buckets CDK sees in this stack.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from delivery.compliance import acknowledge
 from shared_config.model import Lifecycle
 
 INCOMPLETE_UPLOAD_DAYS = 7
+S3_LOGGING_PRINCIPAL = "logging.s3.amazonaws.com"
+ACCOUNT_ACCESS_LOGS_SID = "AllowServerAccessLogsFromThisAccount"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +84,7 @@ class Storage(Construct):
             removal_policy=removal_policy,
             auto_delete_objects=auto_delete_objects,
         )
+        _accept_access_logs_from_the_account(self.access_logs)
         acknowledge(
             self.access_logs,
             {
@@ -149,6 +154,24 @@ def _zone_rules(lifecycle: Lifecycle, *, expiry_days: int | None) -> list[s3.Lif
     return rules
 
 
+def _accept_access_logs_from_the_account(bucket: s3.Bucket) -> None:
+    """AWS's documented grant for server access logging: the logging service may put objects,
+    only on behalf of buckets of this account (`aws:SourceAccount`).
+
+    CDK adds a statement per source bucket it knows (`server_access_logs_bucket=` in this stack);
+    buckets of other stacks (a job family's code or Athena results bucket) need this one.
+    """
+    bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=ACCOUNT_ACCESS_LOGS_SID,
+            principals=[iam.ServicePrincipal(S3_LOGGING_PRINCIPAL)],
+            actions=["s3:PutObject"],
+            resources=[bucket.arn_for_objects("*")],
+            conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(bucket).account}},
+        )
+    )
+
+
 def _deny_other_encryption(bucket: s3.Bucket, key: kms.IKey) -> None:
     """Refuse uploads that ask for another algorithm or another key.
 
@@ -156,28 +179,21 @@ def _deny_other_encryption(bucket: s3.Bucket, key: kms.IKey) -> None:
     allowed; one that names SSE-S3, DSSE or a different KMS key (by anything but this key's ARN)
     is denied. Every object therefore ends up encrypted with the data key.
     """
-    bucket.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="DenyOtherEncryptionAlgorithms",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=["s3:PutObject"],
-            resources=[bucket.arn_for_objects("*")],
-            conditions={"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+    refused = {
+        "DenyOtherEncryptionAlgorithms": {"s3:x-amz-server-side-encryption": "aws:kms"},
+        "DenyOtherEncryptionKeys": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key.key_arn},
+    }
+    for sid, unless in refused.items():
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=sid,
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects("*")],
+                conditions={"StringNotEqualsIfExists": unless},
+            )
         )
-    )
-    bucket.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="DenyOtherEncryptionKeys",
-            effect=iam.Effect.DENY,
-            principals=[iam.AnyPrincipal()],
-            actions=["s3:PutObject"],
-            resources=[bucket.arn_for_objects("*")],
-            conditions={
-                "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key.key_arn}
-            },
-        )
-    )
 
 
 def _send_events_to_eventbridge(bucket: s3.Bucket) -> None:

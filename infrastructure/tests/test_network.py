@@ -88,19 +88,47 @@ def test_s3_and_dynamodb_gateway_endpoints_serve_every_private_route_table(synth
         assert sorted(ref["Ref"] for ref in endpoint["Properties"]["RouteTableIds"]) == route_tables
 
 
-def test_interface_endpoints_cover_glue_kms_ssm_secrets_states_logs_and_sts(synthesized: Any) -> None:
-    template = synthesized.template("dev")
-    interfaces = [
-        e["Properties"]
-        for e in template.find_resources("AWS::EC2::VPCEndpoint").values()
-        if e["Properties"].get("VpcEndpointType", "Interface") == "Interface"
-        and "SubnetIds" in e["Properties"]
-    ]
-    assert sorted(p["ServiceName"].rsplit(".", 1)[-1] for p in interfaces) == sorted(
-        ["glue", "kms", "ssm", "secretsmanager", "states", "logs", "sts"]
+def _interface_endpoints(template: assertions.Template) -> dict[str, dict[str, Any]]:
+    """Service (last part of the service name, e.g. `sns`) -> the interface endpoint's properties."""
+    return {
+        str(e["Properties"]["ServiceName"]).rsplit(".", 1)[-1]: e["Properties"]
+        for e in template.find_resources(
+            "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}}
+        ).values()
+    }
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_interface_endpoints_cover_every_service_the_workloads_call_without_nat(
+    synthesized: Any, env: str
+) -> None:
+    template = synthesized.template(env)
+    interfaces = _interface_endpoints(template)
+    assert sorted(interfaces) == sorted(
+        ["glue", "kms", "ssm", "secretsmanager", "states", "logs", "sts", "sns", "xray"]
     )
-    assert len(interfaces) == len(INTERFACE_ENDPOINTS)
-    assert all(p["PrivateDnsEnabled"] is True for p in interfaces)
+    assert len(INTERFACE_ENDPOINTS) == len(interfaces)
+    template.resource_count_is(
+        "AWS::EC2::VPCEndpoint", len(INTERFACE_ENDPOINTS) + 2
+    )  # + S3, DynamoDB gateways
+    assert all(p["PrivateDnsEnabled"] is True for p in interfaces.values())
+
+
+@pytest.mark.parametrize("service", ["sns", "xray"])
+def test_sns_and_xray_endpoints_sit_in_the_private_subnets_behind_the_endpoint_group(
+    synthesized: Any, settings: Settings, service: str
+) -> None:
+    # The nyc_taxi trigger Lambda runs in these subnets: it publishes REJECTED notifications to SNS
+    # and sends X-Ray traces, with no NAT to reach the public endpoints.
+    template = synthesized.template("dev")
+    endpoint = _interface_endpoints(template)[service]
+    subnets = template.find_resources("AWS::EC2::Subnet")
+    assert sorted(ref["Ref"] for ref in endpoint["SubnetIds"]) == sorted(subnets)
+    assert len(subnets) == settings.environments["dev"].subnet_count
+    (group_id,) = (
+        i for i in template.find_resources("AWS::EC2::SecurityGroup") if i.startswith("NetworkEndpoint")
+    )
+    assert endpoint["SecurityGroupIds"] == [{"Fn::GetAtt": [group_id, "GroupId"]}]
 
 
 def test_endpoint_security_group_admits_only_https_from_the_vpc(synthesized: Any, settings: Settings) -> None:

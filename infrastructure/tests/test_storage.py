@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -121,12 +122,8 @@ def test_access_log_bucket_is_sse_s3_and_the_logging_service_may_write(synthesiz
     assert buckets["AccessLogs"]["Properties"]["BucketEncryption"] == {
         "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
     }
-    writers = [
-        s
-        for s in _policy_of(template, "AccessLogs")
-        if s.get("Principal") == {"Service": "logging.s3.amazonaws.com"} and s["Effect"] == "Allow"
-    ]
-    assert len(writers) == len(ZONE_IDS)
+    per_bucket = [s for s in _log_writers(template) if "aws:SourceArn" in json.dumps(s.get("Condition"))]
+    assert len(per_bucket) == len(ZONE_IDS)
     (access_logs_id,) = (
         i for i in template.find_resources("AWS::S3::Bucket") if i.startswith("StorageAccessLogs")
     )
@@ -134,6 +131,36 @@ def test_access_log_bucket_is_sse_s3_and_the_logging_service_may_write(synthesiz
         assert buckets[zone]["Properties"]["LoggingConfiguration"]["DestinationBucketName"] == {
             "Ref": access_logs_id
         }
+
+
+def _log_writers(template: assertions.Template) -> list[dict[str, Any]]:
+    return [
+        s
+        for s in _policy_of(template, "AccessLogs")
+        if s.get("Principal") == {"Service": "logging.s3.amazonaws.com"} and s["Effect"] == "Allow"
+    ]
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_access_log_bucket_accepts_server_access_logs_from_any_bucket_of_the_environment_account(
+    synthesized: Any, settings: Settings, env: str
+) -> None:
+    # Job families' buckets (code, Athena results) log here too; CDK only grants the buckets it sees.
+    template = synthesized.template(env)
+    (access_logs_id,) = (
+        i for i in template.find_resources("AWS::S3::Bucket") if i.startswith("StorageAccessLogs")
+    )
+    (statement,) = (
+        s for s in _log_writers(template) if s.get("Sid") == "AllowServerAccessLogsFromThisAccount"
+    )
+    assert statement == {
+        "Sid": "AllowServerAccessLogsFromThisAccount",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [access_logs_id, "Arn"]}, "/*"]]},
+        "Condition": {"StringEquals": {"aws:SourceAccount": settings.environments[env].account}},
+    }
 
 
 def _rules(template: assertions.Template, zone: str) -> dict[str, dict[str, Any]]:

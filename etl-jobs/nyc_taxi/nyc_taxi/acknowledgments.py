@@ -138,8 +138,9 @@ def acknowledge_findings(stack: NycTaxiEtl) -> None:
             bucket,
             {
                 "Annotation::@aws-cdk/aws-s3:accessLogsPolicyNotAdded": (
-                    "the access-log bucket belongs to the infrastructure app, whose bucket policy lets "
-                    "the S3 logging service deliver logs from this account's buckets"
+                    "the access-log bucket belongs to the infrastructure app (read from the SSM contract); "
+                    "its policy statement AllowServerAccessLogsFromThisAccount lets the S3 logging service "
+                    "deliver the logs of any bucket of this account (aws:SourceAccount)"
                 )
             },
         )

@@ -100,12 +100,13 @@ bootstrap-target: $(SYNCED) $(NODE_READY) ## cdk bootstrap an environment's acco
 deploy-infra: $(SYNCED) $(NODE_READY) ## One-time deploy of the infrastructure pipeline(s): make deploy-infra [ENV=dev] [DRY_RUN=1]
 	$(BOOTSTRAP) deploy --app infrastructure --env "$(ENV)"
 
-# A job family's pipeline stacks are `<JobInPascalCase>Pipeline-<env>`, e.g. NycTaxiPipeline-dev.
+# Both deploy targets name the app folder; bootstrap derives its pipeline stack ids (`<FolderInPascalCase>Pipeline-<env>`,
+# e.g. NycTaxiPipeline-dev) with the rule the apps use (delivery/pipeline_ids.py).
 .PHONY: deploy-etl
 deploy-etl: $(SYNCED) $(NODE_READY) ## One-time deploy of a job family's pipeline(s): make deploy-etl JOB=nyc_taxi [ENV=dev] [DRY_RUN=1]
 	@test -n "$(JOB)" || { echo "deploy-etl: set JOB=<job family>, e.g. make deploy-etl JOB=nyc_taxi"; exit 2; }
 	@test -f "etl-jobs/$(JOB)/cdk.json" || { echo "deploy-etl: JOB=$(JOB) is not a job family (no etl-jobs/$(JOB)/cdk.json); use one of: $(patsubst etl-jobs/%/cdk.json,%,$(wildcard etl-jobs/*/cdk.json))"; exit 2; }
-	$(BOOTSTRAP) deploy --app "etl-jobs/$(JOB)" --env "$(ENV)" --stacks "$$(echo '$(JOB)' | sed -E 's/(^|_)([a-z])/\U\2/g')Pipeline-{env}"
+	$(BOOTSTRAP) deploy --app "etl-jobs/$(JOB)" --env "$(ENV)"
 
 ##@ ETL jobs on this machine
 # make sample-data [ROWS=1000] [DATASET=yellow_tripdata] [FORMAT=csv|csv.gz|parquet] [DIRTY=0.02] [SEED=42] [MONTH=2021-01]

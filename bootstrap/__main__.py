@@ -3,6 +3,7 @@
     python -m bootstrap deployment [--policy ARN[,ARN]] [--dry-run]
     python -m bootstrap target --env dev [--policy ARN[,ARN]] [--dry-run]
     python -m bootstrap deploy --app infrastructure [--env dev] [--dry-run]
+    python -m bootstrap deploy --app etl-jobs/nyc_taxi [--env dev] [--dry-run]
 
 Order of checks: the configuration (placeholder accounts, policy ARNs, connection) first, then,
 unless `--dry-run`, AWS credentials through STS: they must belong to the account the command
@@ -66,11 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--env", required=True, help="environment name, e.g. dev")
     target.add_argument("--policy", default="", help="execution policy ARN(s), comma-separated")
     deploy = commands.add_parser("deploy", help="one-time deploy of an app's pipeline stack(s)")
-    deploy.add_argument("--app", default="infrastructure", help="the app folder, e.g. infrastructure")
-    deploy.add_argument("--env", default="", help="one environment (default: every environment)")
     deploy.add_argument(
-        "--stacks", default=None, help="pipeline stack id pattern, e.g. NycTaxiPipeline-{env}"
+        "--app", default="infrastructure", help="the app folder: infrastructure or etl-jobs/<job>"
     )
+    deploy.add_argument("--env", default="", help="one environment (default: every environment)")
     return parser
 
 
@@ -89,7 +89,6 @@ def build(args: argparse.Namespace) -> Command:
         settings,
         app_folder=args.app,
         environments=environments,
-        stack_pattern=args.stacks,
         config=custom_config,
     )
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from delivery.pipeline_ids import pipeline_stack_id
 from shared_config.model import Account, EnvironmentConfig, Settings, is_placeholder_account
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
@@ -19,8 +20,6 @@ CDK_CLI = "node_modules/.bin/cdk"  # relative to the repository root; pinned in 
 POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+$")
 PLACEHOLDER_CONNECTION = re.compile(r"connection/0{8}-0{4}-0{4}-0{4}-0{12}$")
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
-# Stack id of an app's pipeline for one environment (see infrastructure/delivery_pipelines.py).
-PIPELINE_STACKS = {"infrastructure": "InfrastructurePipeline-{env}"}
 
 
 class RefusedError(ValueError):
@@ -100,30 +99,44 @@ def bootstrap_target(settings: Settings, env: EnvironmentConfig, *, policies: Se
     return _bootstrap(env, trust=settings.deployment.account, policies=chosen)
 
 
+def app_folders() -> list[str]:
+    """Every CDK app of the repository: `infrastructure` and each `etl-jobs/<job>` with a cdk.json."""
+    found = [
+        REPOSITORY_ROOT / "infrastructure" / "cdk.json",
+        *sorted(REPOSITORY_ROOT.glob("etl-jobs/*/cdk.json")),
+    ]
+    return [path.parent.relative_to(REPOSITORY_ROOT).as_posix() for path in found if path.is_file()]
+
+
+def pipeline_stacks(app_folder: str, environments: Sequence[EnvironmentConfig]) -> list[str]:
+    """The pipeline stack ids of `app_folder` (`infrastructure`, `etl-jobs/<job>`) for `environments`,
+    by the rule the apps name them with (`delivery.pipeline_ids`)."""
+    if not environments:
+        raise RefusedError("no environment to deploy; configure environments in environments.yaml")
+    if app_folder not in app_folders():
+        raise RefusedError(
+            f"{app_folder}/cdk.json not found; the app must be a CDK app folder, one of: "
+            f"{', '.join(app_folders())}"
+        )
+    try:
+        return [pipeline_stack_id(app_folder, env.name) for env in environments]
+    except ValueError as error:
+        raise RefusedError(str(error)) from None
+
+
 def deploy_pipelines(
     settings: Settings,
     *,
     app_folder: str,
     environments: Sequence[EnvironmentConfig],
-    stack_pattern: str | None = None,
     config: Path | None = None,
 ) -> Command:
-    """The one-time deploy of an app's pipeline stack(s) into the deployment account.
+    """The one-time deploy of an app's pipeline stack(s) into the deployment account, from the app's
+    folder (`make deploy-infra` and `make deploy-etl JOB=<job>` both end here).
 
     Later releases come from commits: each pipeline updates itself (self-mutation).
     """
-    pattern = stack_pattern or PIPELINE_STACKS.get(app_folder)
-    if pattern is None or "{env}" not in pattern:
-        raise RefusedError(
-            f"no pipeline stack pattern for app {app_folder!r}; pass --stacks '<StackId>-{{env}}' "
-            f"(known apps: {', '.join(PIPELINE_STACKS)})"
-        )
-    if not environments:
-        raise RefusedError("no environment to deploy; configure environments in environments.yaml")
-    if not (REPOSITORY_ROOT / app_folder / "cdk.json").is_file():
-        raise RefusedError(
-            f"{app_folder}/cdk.json not found; APP must be a CDK app folder such as infrastructure"
-        )
+    stacks = pipeline_stacks(app_folder, environments)
     _refuse_placeholders(
         {"deployment": settings.deployment.account}
         | {f"environments.{env.name}": env.account for env in environments}
@@ -136,7 +149,7 @@ def deploy_pipelines(
         )
     depth = len(Path(app_folder).parts)
     cli = "/".join([".."] * depth + [CDK_CLI])
-    argv = [cli, "deploy", *(pattern.format(env=env.name) for env in environments)]
+    argv = [cli, "deploy", *stacks]
     argv += ["--require-approval", "broadening", "--no-version-reporting", "--no-notices"]
     if config is not None:
         argv += ["-c", f"config={config.resolve()}"]

@@ -13,19 +13,23 @@ The pipeline runs only when a push to the environment's branch touches the app's
 `shared_config/**` or `delivery/**` (a V2 trigger with a push filter), and failed executions are
 published to a KMS-encrypted SNS topic with the configured e-mail subscriptions.
 
-Usage from an app's `app.py`:
+Usage from an app (one pipeline stack per environment, ids from `delivery.pipeline_ids`):
 
-    DeliveryPipelineStack(
-        app, "InfrastructurePipeline-dev",
-        settings=settings, target=settings.environment("dev"),
-        app_folder="infrastructure", app_name="infrastructure",
-        create_stage=lambda scope: InfrastructureStage(scope, "Dev", settings=settings, env_config=dev,
-                                                       env=dev_environment),
+    add_delivery_pipelines(
+        app, settings=settings, app_folder="infrastructure", app_name="infrastructure",
+        create_stage=lambda scope, env_config: InfrastructureStage(
+            scope, "Infrastructure", settings=settings, env_config=env_config),
     )
 
+or one stack: `DeliveryPipelineStack(app, pipeline_stack_id("infrastructure", "dev"), settings=settings,
+target=settings.environment("dev"), app_folder=..., app_name=..., create_stage=lambda scope: ...)`.
+
 `create_stage` receives the pipeline stack as scope and must return a stage placed in the target
-account and region (checked). `post_deploy`, when given, returns the steps that run after the stage
-is deployed (e.g. a smoke test that drops a fixture file and waits for the audit item).
+account and region (checked). `post_deploy`, when given, receives the deployed stage and the
+pipeline's source (the repository checkout, `DeliveryPipelineStack.source`) and returns the steps
+that run after the stage is deployed (e.g. a smoke test that runs a script from the checkout, drops
+a fixture file and waits for the audit item). The stack tags itself with the standard tags
+(`app=<app_name>-pipeline`).
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import pipelines
 from constructs import Construct, IConstruct
 
-from delivery.compliance import acknowledge
+from delivery.compliance import StandardTags, acknowledge, apply_standard_tags
+from delivery.pipeline_ids import check_app_folder, pipeline_stack_id
 from shared_config.model import EnvironmentConfig, Settings
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
@@ -57,11 +62,16 @@ SHARED_FOLDERS: tuple[str, ...] = ("shared_config", "delivery")
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 NOTIFICATIONS_PRINCIPAL = "codestar-notifications.amazonaws.com"
 
-_APP_FOLDER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$")
 _APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 
 StageFactory = Callable[[Construct], cdk.Stage]
-PostDeploySteps = Callable[[cdk.Stage], Sequence[pipelines.Step]]
+# (deployed stage, repository source) -> steps run after the stage is deployed
+PostDeploySteps = Callable[[cdk.Stage, pipelines.CodePipelineSource], Sequence[pipelines.Step]]
+# The same, for every environment: the environment is passed too.
+EnvironmentStageFactory = Callable[[Construct, EnvironmentConfig], cdk.Stage]
+EnvironmentPostDeploySteps = Callable[
+    [cdk.Stage, pipelines.CodePipelineSource, EnvironmentConfig], Sequence[pipelines.Step]
+]
 
 
 def trigger_file_paths(app_folder: str) -> list[str]:
@@ -94,11 +104,7 @@ def pinned_cdk_cli_version(package_json: Path = PACKAGE_JSON) -> str:
 
 
 def _check_names(app_folder: str, app_name: str) -> None:
-    if not _APP_FOLDER.fullmatch(app_folder) or ".." in app_folder.split("/"):
-        raise ValueError(
-            f"app_folder {app_folder!r} is not a relative folder of the repository; "
-            "use the folder holding the app's cdk.json, e.g. infrastructure or etl-jobs/nyc_taxi"
-        )
+    check_app_folder(app_folder)
     if not _APP_NAME.fullmatch(app_name):
         raise ValueError(
             f"app_name {app_name!r} is not usable in a pipeline name; use lower-case letters, digits "
@@ -109,8 +115,10 @@ def _check_names(app_folder: str, app_name: str) -> None:
 class DeliveryPipelineStack(cdk.Stack):
     """A self-mutating CDK pipeline (V2) in the deployment account releasing one app to one environment.
 
-    Attributes: `pipeline` (the `pipelines.CodePipeline`, already built), `stage` (the deployed
-    stage), `failure_topic` (SNS topic receiving failed executions).
+    Attributes: `source` (the CodeConnections source on the environment's branch: the repository
+    checkout, input of the synth step and of any post-deploy step that runs repository code),
+    `pipeline` (the `pipelines.CodePipeline`, already built), `stage` (the deployed stage),
+    `failure_topic` (SNS topic receiving failed executions).
     """
 
     def __init__(
@@ -136,7 +144,7 @@ class DeliveryPipelineStack(cdk.Stack):
             or cdk.Environment(account=settings.deployment.account, region=settings.deployment.region),
             description=description or f"Delivery pipeline of {app_name} to {target.name}",
         )
-        source = pipelines.CodePipelineSource.connection(
+        self.source = pipelines.CodePipelineSource.connection(
             settings.repository.full_name,
             target.branch,
             connection_arn=settings.repository.connection_arn,
@@ -162,7 +170,7 @@ class DeliveryPipelineStack(cdk.Stack):
             ),
             synth=pipelines.ShellStep(
                 "Synth",
-                input=source,
+                input=self.source,
                 commands=synth_commands(app_folder),
                 primary_output_directory=f"{app_folder}/cdk.out",
             ),
@@ -183,7 +191,7 @@ class DeliveryPipelineStack(cdk.Stack):
                     comment=f"Release {app_name} to {target.name} ({target.account}, {target.region})?",
                 )
             )
-        post = list(post_deploy(self.stage)) if post_deploy else []
+        post = list(post_deploy(self.stage, self.source)) if post_deploy else []
         self.pipeline.add_stage(self.stage, pre=pre, post=post)
         self.pipeline.build_pipeline()
 
@@ -207,6 +215,15 @@ class DeliveryPipelineStack(cdk.Stack):
             events=[codepipeline.PipelineNotificationEvents.PIPELINE_EXECUTION_FAILED],
         )
         self._acknowledge_pipeline_findings()
+        apply_standard_tags(
+            self,
+            StandardTags(
+                project=settings.project,
+                app=f"{app_name}-pipeline",
+                environment=target.name,
+                cost_centre=settings.cost_centre,
+            ),
+        )
 
     def _failure_notifications(self, settings: Settings) -> sns.Topic:
         key = kms.Key(
@@ -307,6 +324,45 @@ class DeliveryPipelineStack(cdk.Stack):
                 ),
             },
         )
+
+
+def add_delivery_pipelines(
+    app: cdk.App,
+    *,
+    settings: Settings,
+    app_folder: str,
+    app_name: str,
+    create_stage: EnvironmentStageFactory,
+    post_deploy: EnvironmentPostDeploySteps | None = None,
+) -> dict[str, DeliveryPipelineStack]:
+    """One `DeliveryPipelineStack` per pipeline environment of `settings` (not `local`), with the id
+    `pipeline_stack_id(app_folder, env)` that `make deploy-*` deploys; environment name -> stack.
+
+    `create_stage(scope, env_config)` builds that environment's stage; `post_deploy(stage, source,
+    env_config)`, when given, returns its post-deploy steps (an empty list for none).
+    """
+    stacks: dict[str, DeliveryPipelineStack] = {}
+    for env_config in settings.environments.values():
+
+        def stage_of(scope: Construct, env_config: EnvironmentConfig = env_config) -> cdk.Stage:
+            return create_stage(scope, env_config)
+
+        def steps_of(
+            stage: cdk.Stage, source: pipelines.CodePipelineSource, env_config: EnvironmentConfig = env_config
+        ) -> Sequence[pipelines.Step]:
+            return post_deploy(stage, source, env_config) if post_deploy else []
+
+        stacks[env_config.name] = DeliveryPipelineStack(
+            app,
+            pipeline_stack_id(app_folder, env_config.name),
+            settings=settings,
+            target=env_config,
+            app_folder=app_folder,
+            app_name=app_name,
+            create_stage=stage_of,
+            post_deploy=steps_of,
+        )
+    return stacks
 
 
 def _default_child(construct: IConstruct) -> cdk.CfnElement:

@@ -1,7 +1,8 @@
-"""Command construction and the refusals of `make bootstrap-*` / `make deploy-infra`."""
+"""Command construction and the refusals of `make bootstrap-*` / `make deploy-infra` / `make deploy-etl`."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +11,13 @@ import yaml
 
 from bootstrap.__main__ import main
 from bootstrap.commands import (
-    PIPELINE_STACKS,
+    REPOSITORY_ROOT,
     RefusedError,
+    app_folders,
     bootstrap_deployment,
     bootstrap_target,
     deploy_pipelines,
+    pipeline_stacks,
 )
 from shared_config import DEFAULT_CONFIG_PATH, Settings, load_config
 
@@ -96,11 +99,31 @@ def test_deploy_passes_a_custom_config_to_the_app(settings: Settings, real_confi
     assert command.argv[-2:] == ("-c", f"config={real_config.resolve()}")
 
 
-def test_pipeline_stack_pattern_matches_the_infrastructure_app() -> None:
-    from infrastructure.delivery_pipelines import pipeline_stack_id
+def test_deploy_etl_deploys_every_pipeline_stack_of_the_job_family_from_its_folder(
+    settings: Settings,
+) -> None:
+    command = deploy_pipelines(
+        settings, app_folder="etl-jobs/nyc_taxi", environments=list(settings.environments.values())
+    )
+    assert command.cwd == "etl-jobs/nyc_taxi"
+    assert command.account == "210987654321"
+    assert command.shell() == (
+        "(cd etl-jobs/nyc_taxi && ../../node_modules/.bin/cdk deploy NycTaxiPipeline-dev "
+        "NycTaxiPipeline-test NycTaxiPipeline-prod --require-approval broadening "
+        "--no-version-reporting --no-notices)"
+    )
 
-    dev = load_config().environments["dev"]
-    assert PIPELINE_STACKS["infrastructure"].format(env="dev") == pipeline_stack_id(dev)
+
+def test_every_app_folder_with_a_cdk_json_is_deployable() -> None:
+    assert app_folders()[:1] == ["infrastructure"]
+    assert "etl-jobs/nyc_taxi" in app_folders()
+    assert all((REPOSITORY_ROOT / folder / "cdk.json").is_file() for folder in app_folders())
+
+
+def test_pipeline_stacks_of_one_environment(settings: Settings) -> None:
+    dev = [settings.environments["dev"]]
+    assert pipeline_stacks("infrastructure", dev) == ["InfrastructurePipeline-dev"]
+    assert pipeline_stacks("etl-jobs/nyc_taxi", dev) == ["NycTaxiPipeline-dev"]
 
 
 def test_refuses_placeholder_accounts_naming_them() -> None:
@@ -127,8 +150,10 @@ def test_refuses_the_placeholder_connection(settings: Settings) -> None:
         )
 
 
-def test_refuses_an_unknown_app(settings: Settings) -> None:
-    with pytest.raises(RefusedError, match="no pipeline stack pattern"):
+def test_refuses_an_app_folder_without_cdk_json_naming_the_apps(settings: Settings) -> None:
+    with pytest.raises(
+        RefusedError, match=r"etl-jobs/other/cdk\.json not found.*one of: infrastructure, .*etl-jobs/nyc_taxi"
+    ):
         deploy_pipelines(settings, app_folder="etl-jobs/other", environments=[settings.environments["dev"]])
 
 
@@ -207,3 +232,48 @@ def test_unknown_environment_names_the_choices(real_config: Path, capsys: pytest
     )
     assert code == 2
     assert "use one of: dev, test, prod" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("app", "expected"),
+    [
+        (
+            "infrastructure",
+            "(cd infrastructure && ../node_modules/.bin/cdk deploy InfrastructurePipeline-test "
+            "--require-approval broadening --no-version-reporting --no-notices -c config={config})",
+        ),
+        (
+            "etl-jobs/nyc_taxi",
+            "(cd etl-jobs/nyc_taxi && ../../node_modules/.bin/cdk deploy NycTaxiPipeline-test "
+            "--require-approval broadening --no-version-reporting --no-notices -c config={config})",
+        ),
+    ],
+)
+def test_dry_run_prints_the_deploy_command_of_each_app(
+    real_config: Path, capsys: pytest.CaptureFixture[str], app: str, expected: str
+) -> None:
+    run = Recorder()
+    code = main(
+        ["--config", str(real_config), "--dry-run", "deploy", "--app", app, "--env", "test"],
+        identity=_no_credentials,
+        run=run,
+    )
+    assert code == 0 and run.calls == []
+    assert capsys.readouterr().out.strip() == expected.format(config=real_config.resolve())
+
+
+@pytest.mark.parametrize(
+    ("target", "app"),
+    [(["deploy-infra"], "infrastructure"), (["deploy-etl", "JOB=nyc_taxi"], '"etl-jobs/nyc_taxi"')],
+)
+def test_make_deploy_targets_name_only_the_app_folder(target: list[str], app: str) -> None:
+    # `make -n` prints the recipes without running them; the stack ids come from bootstrap alone.
+    printed = subprocess.run(
+        ["make", "-n", "--no-print-directory", *target, "DRY_RUN=1", "ENV=dev"],
+        cwd=REPOSITORY_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    (line,) = (line for line in printed.splitlines() if "-m bootstrap" in line)
+    assert line.endswith(f'--dry-run deploy --app {app} --env "dev"')

@@ -60,7 +60,9 @@ def _pipeline(
         app_folder="etl-jobs/sample",
         app_name="sample",
         create_stage=lambda scope: SampleStage(scope, "Release", env=_placed(env)),
-        post_deploy=lambda stage: [pipelines.ShellStep("SmokeTest", commands=["echo smoke"])],
+        post_deploy=lambda stage, source: [
+            pipelines.ShellStep("SmokeTest", input=source, commands=["python3 smoke_test.py"])
+        ],
     )
 
 
@@ -162,6 +164,28 @@ def test_dev_deploys_without_approval(assembly: dict[str, Any]) -> None:
 def test_post_deploy_steps_run_after_the_stage(assembly: dict[str, Any]) -> None:
     release = _actions(assembly["dev"])["Release"]
     assert release[-1] == "SmokeTest"
+
+
+def test_post_deploy_steps_read_the_same_repository_checkout_as_synth(assembly: dict[str, Any]) -> None:
+    stages = {stage["Name"]: stage["Actions"] for stage in _pipeline_properties(assembly["dev"])["Stages"]}
+    (source,) = stages["Source"]
+    (synth,) = stages["Build"]
+    smoke = next(action for action in stages["Release"] if action["Name"] == "SmokeTest")
+    checkout = source["OutputArtifacts"]
+    assert synth["InputArtifacts"] == smoke["InputArtifacts"] == checkout
+    assert isinstance(assembly["dev_stack"].source, pipelines.CodePipelineSource)
+
+
+def test_pipeline_stack_carries_the_standard_tags_of_its_app(
+    assembly: dict[str, Any], settings: Settings
+) -> None:
+    (topic,) = assembly["dev"].find_resources("AWS::SNS::Topic").values()
+    assert {tag["Key"]: tag["Value"] for tag in topic["Properties"]["Tags"]} == {
+        "project": settings.project,
+        "app": "sample-pipeline",
+        "environment": "dev",
+        "cost-centre": settings.cost_centre,
+    }
 
 
 def test_stages_are_source_synth_self_mutation_assets_then_release(assembly: dict[str, Any]) -> None:

@@ -6,8 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from infrastructure.delivery_pipelines import APP_FOLDER
 from infrastructure.stage import stack_name
 
+from bootstrap.commands import pipeline_stacks
 from shared_config import Settings
 
 pytestmark = pytest.mark.synth
@@ -24,6 +26,14 @@ def test_one_pipeline_stack_per_environment_in_the_deployment_account(
     assert sorted(synthesized.pipelines) == sorted(settings.environments)
     for stack in synthesized.pipelines.values():
         assert (stack.account, stack.region) == (settings.deployment.account, settings.deployment.region)
+
+
+def test_pipeline_stack_ids_are_the_stacks_make_deploy_infra_deploys(
+    synthesized: Any, settings: Settings
+) -> None:
+    ids = [stack.node.id for stack in synthesized.pipelines.values()]
+    assert ids == pipeline_stacks(APP_FOLDER, list(settings.environments.values()))
+    assert ids[0] == "InfrastructurePipeline-dev"
 
 
 @pytest.mark.parametrize("env", ["dev", "test", "prod"])

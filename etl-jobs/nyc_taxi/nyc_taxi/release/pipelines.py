@@ -8,8 +8,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import pipelines
 from constructs import Construct
 
-from delivery.compliance import StandardTags, apply_standard_tags
-from delivery.pipeline import DeliveryPipelineStack
+from delivery.pipeline import DeliveryPipelineStack, add_delivery_pipelines
 from nyc_taxi import naming
 from nyc_taxi.release.runtime.smoke_test import REQUIRED_VARIABLES
 from nyc_taxi.settings import FamilySettings, JobFamilySettings
@@ -19,12 +18,6 @@ from shared_config.model import EnvironmentConfig, Settings
 APP_FOLDER = "etl-jobs/nyc_taxi"
 SMOKE_TEST_MODULE = "nyc_taxi.release.runtime.smoke_test"
 BOTO3_REQUIREMENT = "boto3>=1.44,<2"
-
-
-def pipeline_stack_id(env_config: EnvironmentConfig) -> str:
-    """`NycTaxiPipeline-dev`: the app holds one pipeline stack per environment, so their ids must differ;
-    no resource id depends on it."""
-    return f"NycTaxiPipeline-{env_config.name}"
 
 
 def smoke_test_commands(*, region: str, timeout_min: int) -> list[str]:
@@ -62,73 +55,41 @@ def smoke_test_step(
     )
 
 
-def _source_of(pipeline_stack: DeliveryPipelineStack) -> pipelines.IFileSetProducer:
-    """The repository checkout the pipeline's synth step reads (the post-deploy step needs the script)."""
-    synth = pipeline_stack.pipeline.synth
-    if not isinstance(synth, pipelines.ShellStep) or not synth.inputs:
-        raise TypeError(
-            "the delivery pipeline's synth step has no source input to give the post-deploy check"
-        )
-    return synth.inputs[0].file_set
-
-
 def add_pipelines(
     app: cdk.App, settings: Settings, family_settings: JobFamilySettings
 ) -> dict[str, DeliveryPipelineStack]:
-    """One pipeline stack per pipeline target (not `local`), in the deployment account."""
-    stacks: dict[str, DeliveryPipelineStack] = {}
-    for env_config in settings.environments.values():
+    """One pipeline stack per pipeline target (not `local`), in the deployment account:
+    `NycTaxiPipeline-<env>` (`delivery.pipeline_ids.pipeline_stack_id`)."""
+
+    def create_stage(scope: Construct, env_config: EnvironmentConfig) -> cdk.Stage:
         family = family_settings.environment(env_config.name)
-        smoke_test_account = settings.deployment.account if family.post_deploy_check else None
-
-        def create_stage(
-            scope: Construct,
-            env_config: EnvironmentConfig = env_config,
-            family: FamilySettings = family,
-            smoke_test_account: str | None = smoke_test_account,
-        ) -> cdk.Stage:
-            return NycTaxiStage(
-                scope,
-                STAGE_ID,
-                settings=settings,
-                env_config=env_config,
-                family=family,
-                smoke_test_account=smoke_test_account,
-            )
-
-        def post_deploy(stage: cdk.Stage, family: FamilySettings = family) -> list[pipelines.Step]:
-            if not family.post_deploy_check:
-                return []
-            if not isinstance(stage, NycTaxiStage):
-                raise TypeError(f"expected the nyc_taxi stage, got {type(stage).__name__}")
-            pipeline_stack = stage.node.scope
-            if not isinstance(pipeline_stack, DeliveryPipelineStack):
-                raise TypeError("the nyc_taxi stage must be created inside its DeliveryPipelineStack")
-            return [
-                smoke_test_step(stage, source=_source_of(pipeline_stack), settings=settings, family=family)
-            ]
-
-        stack = DeliveryPipelineStack(
-            app,
-            pipeline_stack_id(env_config),
+        return NycTaxiStage(
+            scope,
+            STAGE_ID,
             settings=settings,
-            target=env_config,
-            app_folder=APP_FOLDER,
-            app_name=APP_NAME,
-            create_stage=create_stage,
-            post_deploy=post_deploy,
+            env_config=env_config,
+            family=family,
+            smoke_test_account=settings.deployment.account if family.post_deploy_check else None,
         )
-        apply_standard_tags(
-            stack,
-            StandardTags(
-                project=settings.project,
-                app=f"{APP_NAME}-pipeline",
-                environment=env_config.name,
-                cost_centre=settings.cost_centre,
-            ),
-        )
-        stacks[env_config.name] = stack
-    return stacks
+
+    def post_deploy(
+        stage: cdk.Stage, source: pipelines.CodePipelineSource, env_config: EnvironmentConfig
+    ) -> list[pipelines.Step]:
+        family = family_settings.environment(env_config.name)
+        if not family.post_deploy_check:
+            return []
+        if not isinstance(stage, NycTaxiStage):
+            raise TypeError(f"expected the nyc_taxi stage, got {type(stage).__name__}")
+        return [smoke_test_step(stage, source=source, settings=settings, family=family)]
+
+    return add_delivery_pipelines(
+        app,
+        settings=settings,
+        app_folder=APP_FOLDER,
+        app_name=APP_NAME,
+        create_stage=create_stage,
+        post_deploy=post_deploy,
+    )
 
 
 def add_stage(

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 import yaml
 from nyc_taxi.release.pipelines import APP_FOLDER
+from nyc_taxi.stage import STAGE_ID
 
+from bootstrap.commands import pipeline_stacks
 from delivery.pipeline import REPOSITORY_ROOT, trigger_file_paths
 
 from .conftest import Synthesized, resources
@@ -97,10 +99,18 @@ def test_ci_workflow_watches_the_same_paths_as_the_pipelines() -> None:
     assert f"make synth APPS={APP_FOLDER}" in steps
 
 
-def test_pipeline_stack_ids_follow_the_make_deploy_etl_convention(synthesized: Synthesized) -> None:
-    # make deploy-etl JOB=nyc_taxi deploys `<JobInPascalCase>Pipeline-<env>`.
-    assert {env: stack.node.id for env, stack in synthesized.pipelines.items()} == {
-        "dev": "NycTaxiPipeline-dev",
-        "test": "NycTaxiPipeline-test",
-        "prod": "NycTaxiPipeline-prod",
-    }
+def test_pipeline_stack_ids_are_the_stacks_make_deploy_etl_deploys(synthesized: Synthesized) -> None:
+    environments = list(synthesized.settings.environments.values())
+    assert [stack.node.id for stack in synthesized.pipelines.values()] == pipeline_stacks(
+        APP_FOLDER, environments
+    )
+    assert synthesized.pipelines["dev"].node.id == "NycTaxiPipeline-dev"
+
+
+@pytest.mark.parametrize("env", ["dev", "test"])
+def test_smoke_test_runs_on_the_pipeline_source_checkout(synthesized: Synthesized, env: str) -> None:
+    # The script and its fixture come from the repository: the step reads the Source action's output.
+    stages = {stage["Name"]: stage["Actions"] for stage in pipeline(synthesized, env)["Stages"]}
+    [source] = stages["Source"]
+    smoke = next(action for action in stages[STAGE_ID] if action["Name"] == "SmokeTest")
+    assert smoke["InputArtifacts"] == source["OutputArtifacts"]

@@ -15,6 +15,8 @@ import aws_cdk as cdk
 import cdk_nag
 from constructs import IConstruct
 
+from shared_config.model import Settings
+
 MIN_REASON_LENGTH = 20
 
 
@@ -43,6 +45,13 @@ class StandardTags:
     app: str
     environment: str
     cost_centre: str
+
+    @classmethod
+    def of(cls, settings: Settings, *, app: str, environment: str) -> StandardTags:
+        """The tags of `app` in `environment`; project and cost centre come from the settings."""
+        return cls(
+            project=settings.project, app=app, environment=environment, cost_centre=settings.cost_centre
+        )
 
     def as_dict(self) -> dict[str, str]:
         return {

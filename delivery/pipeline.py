@@ -216,13 +216,7 @@ class DeliveryPipelineStack(cdk.Stack):
         )
         self._acknowledge_pipeline_findings()
         apply_standard_tags(
-            self,
-            StandardTags(
-                project=settings.project,
-                app=f"{app_name}-pipeline",
-                environment=target.name,
-                cost_centre=settings.cost_centre,
-            ),
+            self, StandardTags.of(settings, app=f"{app_name}-pipeline", environment=target.name)
         )
 
     def _failure_notifications(self, settings: Settings) -> sns.Topic:

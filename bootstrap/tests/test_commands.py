@@ -79,16 +79,24 @@ def test_refuses_a_policy_that_is_not_an_arn(settings: Settings) -> None:
         bootstrap_target(settings, settings.environments["dev"], policies=["AdministratorAccess"])
 
 
-def test_deploy_infra_deploys_every_pipeline_stack_from_the_app_folder(settings: Settings) -> None:
+@pytest.mark.parametrize(
+    ("app_folder", "cli", "stack"),
+    [
+        ("infrastructure", "../node_modules/.bin/cdk", "InfrastructurePipeline"),
+        ("etl-jobs/nyc_taxi", "../../node_modules/.bin/cdk", "NycTaxiPipeline"),
+    ],
+)
+def test_deploy_deploys_every_pipeline_stack_of_the_app_from_its_folder(
+    settings: Settings, app_folder: str, cli: str, stack: str
+) -> None:
     command = deploy_pipelines(
-        settings, app_folder="infrastructure", environments=list(settings.environments.values())
+        settings, app_folder=app_folder, environments=list(settings.environments.values())
     )
-    assert command.cwd == "infrastructure"
+    assert command.cwd == app_folder
     assert command.account == "210987654321"
     assert command.shell() == (
-        "(cd infrastructure && ../node_modules/.bin/cdk deploy InfrastructurePipeline-dev "
-        "InfrastructurePipeline-test InfrastructurePipeline-prod --require-approval broadening "
-        "--no-version-reporting --no-notices)"
+        f"(cd {app_folder} && {cli} deploy {stack}-dev {stack}-test {stack}-prod "
+        "--require-approval broadening --no-version-reporting --no-notices)"
     )
 
 
@@ -97,21 +105,6 @@ def test_deploy_passes_a_custom_config_to_the_app(settings: Settings, real_confi
         settings, app_folder="infrastructure", environments=[settings.environments["dev"]], config=real_config
     )
     assert command.argv[-2:] == ("-c", f"config={real_config.resolve()}")
-
-
-def test_deploy_etl_deploys_every_pipeline_stack_of_the_job_family_from_its_folder(
-    settings: Settings,
-) -> None:
-    command = deploy_pipelines(
-        settings, app_folder="etl-jobs/nyc_taxi", environments=list(settings.environments.values())
-    )
-    assert command.cwd == "etl-jobs/nyc_taxi"
-    assert command.account == "210987654321"
-    assert command.shell() == (
-        "(cd etl-jobs/nyc_taxi && ../../node_modules/.bin/cdk deploy NycTaxiPipeline-dev "
-        "NycTaxiPipeline-test NycTaxiPipeline-prod --require-approval broadening "
-        "--no-version-reporting --no-notices)"
-    )
 
 
 def test_every_app_folder_with_a_cdk_json_is_deployable() -> None:

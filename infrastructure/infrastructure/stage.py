@@ -55,12 +55,4 @@ class InfrastructureStage(cdk.Stage):
             stack_name=stack_name(settings.prefix, env_config),
             description=f"Data lake landing zone ({env_config.name}): network, data key, zones, SSM contract",
         )
-        apply_standard_tags(
-            self,
-            StandardTags(
-                project=settings.project,
-                app=APP_NAME,
-                environment=env_config.name,
-                cost_centre=settings.cost_centre,
-            ),
-        )
+        apply_standard_tags(self, StandardTags.of(settings, app=APP_NAME, environment=env_config.name))

@@ -54,6 +54,13 @@ class Variant:
         return assertions.Template.from_stack(self.stage.stack)
 
 
+def logical_id(template: assertions.Template, resource_type: str, prefix: str) -> str:
+    """The one logical id of `resource_type` starting with `prefix` (a construct path, e.g. `StorageRaw`)."""
+    found = [i for i in template.find_resources(resource_type) if i.startswith(prefix)]
+    assert len(found) == 1, f"expected one {resource_type} starting with {prefix!r}, found {found}"
+    return found[0]
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return load_config()

@@ -84,3 +84,14 @@ def test_committed_context_holds_the_az_lookups_of_every_stage(settings: Setting
     assert CONTEXT_FILE.read_text() == render(settings), (
         "infrastructure/cdk.context.json is stale; run: cd infrastructure && ../.venv/bin/python -m infrastructure.lookups"
     )
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_stage_resources_carry_the_standard_tags(synthesized: Any, settings: Settings, env: str) -> None:
+    (key,) = synthesized.template(env).find_resources("AWS::KMS::Key").values()
+    assert {tag["Key"]: tag["Value"] for tag in key["Properties"]["Tags"]} == {
+        "project": settings.project,
+        "app": "infrastructure",
+        "environment": env,
+        "cost-centre": settings.cost_centre,
+    }

@@ -10,6 +10,8 @@ from infrastructure.exports import construct_id_for
 
 from shared_config import ContractScope, Param, RedshiftParam, Settings, SubnetParam, contract_parameters
 
+from .conftest import logical_id
+
 pytestmark = pytest.mark.synth
 
 
@@ -43,31 +45,28 @@ def test_values_point_at_the_resources_they_name(synthesized: Any, settings: Set
     template = synthesized.template("dev")
     values = {name: p["Value"] for name, p in _parameters(template).items()}
     scope = ContractScope(settings.prefix, "dev")
-    resources = template.to_json()["Resources"]
-
-    def logical(prefix: str, resource_type: str) -> str:
-        (found,) = (i for i, r in resources.items() if i.startswith(prefix) and r["Type"] == resource_type)
-        return str(found)
-
-    raw = logical("StorageRaw", "AWS::S3::Bucket")
+    raw = logical_id(template, "AWS::S3::Bucket", "StorageRaw")
     assert values[scope.name(Param.RAW_BUCKET_NAME)] == {"Ref": raw}
     assert values[scope.name(Param.RAW_BUCKET_ARN)] == {"Fn::GetAtt": [raw, "Arn"]}
     assert values[scope.name(Param.PURPOSE_BUILT_BUCKET_NAME)] == {
-        "Ref": logical("StoragePurposeBuilt", "AWS::S3::Bucket")
+        "Ref": logical_id(template, "AWS::S3::Bucket", "StoragePurposeBuilt")
     }
     assert values[scope.name(Param.DATA_KEY_ARN)] == {
-        "Fn::GetAtt": [logical("StorageDataKey", "AWS::KMS::Key"), "Arn"]
+        "Fn::GetAtt": [logical_id(template, "AWS::KMS::Key", "StorageDataKey"), "Arn"]
     }
-    assert values[scope.name(Param.VPC_ID)] == {"Ref": logical("NetworkVpc", "AWS::EC2::VPC")}
+    assert values[scope.name(Param.VPC_ID)] == {"Ref": logical_id(template, "AWS::EC2::VPC", "NetworkVpc")}
     assert values[scope.name(Param.WORKLOAD_SECURITY_GROUP_ID)] == {
-        "Fn::GetAtt": [logical("NetworkWorkloadSecurityGroup", "AWS::EC2::SecurityGroup"), "GroupId"]
+        "Fn::GetAtt": [
+            logical_id(template, "AWS::EC2::SecurityGroup", "NetworkWorkloadSecurityGroup"),
+            "GroupId",
+        ]
     }
     assert values[scope.subnet(1, SubnetParam.ID)] == {
-        "Ref": logical("NetworkVpcPrivateSubnet1Subnet", "AWS::EC2::Subnet")
+        "Ref": logical_id(template, "AWS::EC2::Subnet", "NetworkVpcPrivateSubnet1Subnet")
     }
     assert values[scope.subnet(2, SubnetParam.AVAILABILITY_ZONE)] == "eu-west-1b"
     assert values[scope.subnet(2, SubnetParam.ROUTE_TABLE_ID)] == {
-        "Ref": logical("NetworkVpcPrivateSubnet2RouteTable", "AWS::EC2::RouteTable")
+        "Ref": logical_id(template, "AWS::EC2::RouteTable", "NetworkVpcPrivateSubnet2RouteTable")
     }
 
 

@@ -10,6 +10,8 @@ from infrastructure.network import INTERFACE_ENDPOINTS
 
 from shared_config import Settings
 
+from .conftest import logical_id
+
 pytestmark = pytest.mark.synth
 
 
@@ -59,9 +61,7 @@ def test_configured_nat_gateways_add_public_subnets_and_egress_routes(variant: A
 
 def test_workload_security_group_references_itself(synthesized: Any) -> None:
     template = synthesized.template("dev")
-    (group_id,) = (
-        i for i in template.find_resources("AWS::EC2::SecurityGroup") if i.startswith("NetworkWorkload")
-    )
+    group_id = logical_id(template, "AWS::EC2::SecurityGroup", "NetworkWorkload")
     template.has_resource_properties(
         "AWS::EC2::SecurityGroupIngress",
         {
@@ -125,19 +125,15 @@ def test_sns_and_xray_endpoints_sit_in_the_private_subnets_behind_the_endpoint_g
     subnets = template.find_resources("AWS::EC2::Subnet")
     assert sorted(ref["Ref"] for ref in endpoint["SubnetIds"]) == sorted(subnets)
     assert len(subnets) == settings.environments["dev"].subnet_count
-    (group_id,) = (
-        i for i in template.find_resources("AWS::EC2::SecurityGroup") if i.startswith("NetworkEndpoint")
-    )
+    group_id = logical_id(template, "AWS::EC2::SecurityGroup", "NetworkEndpoint")
     assert endpoint["SecurityGroupIds"] == [{"Fn::GetAtt": [group_id, "GroupId"]}]
 
 
 def test_endpoint_security_group_admits_only_https_from_the_vpc(synthesized: Any, settings: Settings) -> None:
     template = synthesized.template("dev")
-    (group,) = (
-        g
-        for i, g in template.find_resources("AWS::EC2::SecurityGroup").items()
-        if i.startswith("NetworkEndpoint")
-    )
+    group = template.find_resources("AWS::EC2::SecurityGroup")[
+        logical_id(template, "AWS::EC2::SecurityGroup", "NetworkEndpoint")
+    ]
     assert group["Properties"]["SecurityGroupIngress"] == [
         {
             "CidrIp": settings.environments["dev"].vpc_cidr,
@@ -151,9 +147,7 @@ def test_endpoint_security_group_admits_only_https_from_the_vpc(synthesized: Any
 
 def test_flow_logs_capture_all_traffic_into_the_access_log_bucket(synthesized: Any) -> None:
     template = synthesized.template("dev")
-    (access_logs,) = (
-        i for i in template.find_resources("AWS::S3::Bucket") if i.startswith("StorageAccessLogs")
-    )
+    access_logs = logical_id(template, "AWS::S3::Bucket", "StorageAccessLogs")
     template.has_resource_properties(
         "AWS::EC2::FlowLog",
         {

@@ -11,6 +11,8 @@ from aws_cdk import assertions
 
 from shared_config import Settings, Zone, bucket_name
 
+from .conftest import logical_id
+
 pytestmark = pytest.mark.synth
 
 ZONE_IDS = {"Raw": Zone.RAW, "Conformed": Zone.CONFORMED, "PurposeBuilt": Zone.PURPOSE_BUILT}
@@ -124,9 +126,7 @@ def test_access_log_bucket_is_sse_s3_and_the_logging_service_may_write(synthesiz
     }
     per_bucket = [s for s in _log_writers(template) if "aws:SourceArn" in json.dumps(s.get("Condition"))]
     assert len(per_bucket) == len(ZONE_IDS)
-    (access_logs_id,) = (
-        i for i in template.find_resources("AWS::S3::Bucket") if i.startswith("StorageAccessLogs")
-    )
+    access_logs_id = logical_id(template, "AWS::S3::Bucket", "StorageAccessLogs")
     for zone in ZONE_IDS:
         assert buckets[zone]["Properties"]["LoggingConfiguration"]["DestinationBucketName"] == {
             "Ref": access_logs_id
@@ -147,9 +147,7 @@ def test_access_log_bucket_accepts_server_access_logs_from_any_bucket_of_the_env
 ) -> None:
     # Job families' buckets (code, Athena results) log here too; CDK only grants the buckets it sees.
     template = synthesized.template(env)
-    (access_logs_id,) = (
-        i for i in template.find_resources("AWS::S3::Bucket") if i.startswith("StorageAccessLogs")
-    )
+    access_logs_id = logical_id(template, "AWS::S3::Bucket", "StorageAccessLogs")
     (statement,) = (
         s for s in _log_writers(template) if s.get("Sid") == "AllowServerAccessLogsFromThisAccount"
     )

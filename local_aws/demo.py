@@ -1,0 +1,414 @@
+"""`make demo`: the whole nyc_taxi flow on one machine, from the synthesized apps, on the embedded AWS.
+
+    python -m local_aws.demo [--rows 3000] [--reuse-assemblies] [--work-dir .local/demo]
+
+Steps: synthesize both apps for the `local` environment (or reuse a fresh assembly), start local AWS,
+deploy infrastructure (it publishes the SSM contract) then nyc_taxi, start the SQS -> Lambda poller,
+upload the real TLC sample and a generated file with dirty rows, follow each file, then print the audit
+items, the notifications, the quarantine summary and one deployed named query (run with DuckDB on the
+Parquet copied out of the local S3). Exit code 1 names the step that failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+APPS: dict[str, Path] = {
+    "infrastructure": REPO_ROOT / "infrastructure",
+    "nyc_taxi": REPO_ROOT / "etl-jobs" / "nyc_taxi",
+}
+TLC_SAMPLE = REPO_ROOT / "etl-jobs" / "nyc_taxi" / "tests" / "fixtures" / "yellow_tripdata_2021-01_head50.csv"
+CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+ENVIRONMENT = "local"
+# What makes an assembly stale: any of these, newer than its manifest.
+_SOURCE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".sql", ".csv"}
+_LONG_FIELDS = {"object_id", "execution_arn", "execution", "source_path"}
+_IGNORED_PARTS = {"cdk.out", "__pycache__", "tests", ".pytest_cache"}
+
+
+class StepFailedError(RuntimeError):
+    def __init__(self, step: str, error: BaseException) -> None:
+        super().__init__(f"{step}: {type(error).__name__}: {error}")
+        self.step = step
+
+
+# -- output ----------------------------------------------------------------------------------
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
+    cells = [[str(value) for value in header], *[[str(value) for value in row] for row in rows]]
+    widths = [max(len(row[index]) for row in cells) for index in range(len(header))]
+    lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)) for row in cells]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join("    " + line.rstrip() for line in lines)
+
+
+@dataclass
+class Steps:
+    """Runs named steps, printing each with its duration; a failure becomes `StepFailedError(step)`."""
+
+    started: float = field(default_factory=time.perf_counter)
+    done: list[tuple[str, float, str]] = field(default_factory=list)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[list[str]]:
+        say(f"\n== {name}")
+        began = time.perf_counter()
+        note: list[str] = []
+        try:
+            yield note
+        except StepFailedError:
+            raise
+        except BaseException as error:
+            self.done.append((name, time.perf_counter() - began, "FAILED"))
+            raise StepFailedError(name, error) from error
+        self.done.append((name, time.perf_counter() - began, "; ".join(note) or "ok"))
+
+
+# -- memory ----------------------------------------------------------------------------------
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(parent, []).append(int(entry.name))
+    return tree
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in (Path("/proc") / str(pid) / "status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_bytes(root: int) -> int:
+    """Resident memory of `root` and all its descendants (Spark JVMs included), from /proc."""
+    tree = _children()
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        total += _rss_kib(pid)
+        pending += tree.get(pid, [])
+    return total * 1024
+
+
+class PeakMemory:
+    """Samples the process tree's RSS every `interval_s` in the background; `peak` in bytes."""
+
+    def __init__(self, root: int | None = None, interval_s: float = 0.2) -> None:
+        self.root = root or os.getpid()
+        self.interval_s = interval_s
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="peak-memory", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss_bytes(self.root))
+            self._stop.wait(self.interval_s)
+
+    def __enter__(self) -> PeakMemory:
+        if Path("/proc").is_dir():
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
+# -- assemblies ------------------------------------------------------------------------------
+
+
+def _newest_source(app: Path) -> float:
+    roots = [app, REPO_ROOT / "shared_config", REPO_ROOT / "delivery"]
+    newest = 0.0
+    for root in roots:
+        for path in root.rglob("*"):
+            if (
+                path.suffix in _SOURCE_SUFFIXES
+                and not _IGNORED_PARTS.intersection(path.parts)
+                and path.is_file()
+            ):
+                newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def assembly_is_fresh(app: Path, out_dir: Path) -> bool:
+    manifest = out_dir / "manifest.json"
+    return manifest.is_file() and manifest.stat().st_mtime >= _newest_source(app)
+
+
+def synth(app: Path, out_dir: Path) -> None:
+    """`cdk synth -c stage=local -o <out_dir>` with the pinned CLI, in the app's folder."""
+    if not CDK.exists():
+        raise FileNotFoundError(f"{CDK} is missing; run `make setup`")
+    env = os.environ | {
+        "PATH": f"{REPO_ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "CDK_DISABLE_VERSION_CHECK": "1",
+        "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
+    }
+    command = [
+        str(CDK), "synth", "-c", f"stage={ENVIRONMENT}", "-o", str(out_dir),
+        "--quiet", "--no-notices", "--no-version-reporting",
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=app, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise RuntimeError(f"cdk synth of {app.name} failed (exit {result.returncode}):\n{tail}")
+
+
+# -- the demo --------------------------------------------------------------------------------
+
+
+def _fmt_bytes(size: int) -> str:
+    return f"{size / 2**30:.2f} GiB" if size >= 2**30 else f"{size / 2**20:.0f} MiB"
+
+
+def _short_rule(values: dict[str, Any]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in values.items())
+
+
+def run(args: argparse.Namespace, steps: Steps) -> int:
+    from nyc_taxi.audit.runtime.item import Attr, Status
+    from nyc_taxi.jobs.runtime import sample_data
+
+    from local_aws.environment import local_environment
+    from local_aws.flow import DeployedFlow, FlowError, Upload
+    from shared_config.loader import load_config
+
+    work_dir: Path = args.work_dir.resolve()
+    assemblies = {
+        "infrastructure": args.infrastructure_assembly or work_dir / "assemblies" / "infrastructure",
+        "nyc_taxi": args.etl_assembly or work_dir / "assemblies" / "nyc_taxi",
+    }
+    say(f"demo: nyc_taxi end to end on the embedded local AWS (work dir {work_dir})")
+
+    with steps.step("configuration") as note:
+        settings = load_config(args.config)
+        if settings.local is None:
+            raise ValueError(f"{args.config} has no `local:` environment; add one (see README)")
+        local = settings.local
+        note.append(f"prefix {settings.prefix}, account {local.account}, {local.region}")
+        say(f"    prefix {settings.prefix}   account {local.account}   region {local.region}")
+
+    with steps.step("synth") as note:
+        for name, out_dir in assemblies.items():
+            app = APPS[name]
+            if args.reuse_assemblies or assembly_is_fresh(app, out_dir):
+                if not (out_dir / "manifest.json").is_file():
+                    raise FileNotFoundError(
+                        f"no cloud assembly at {out_dir} (manifest.json missing); run without "
+                        "--reuse-assemblies to synthesize it"
+                    )
+                say(f"    {name:<15} reused  {out_dir}")
+                note.append(f"{name} reused")
+                continue
+            began = time.perf_counter()
+            synth(app, out_dir)
+            say(f"    {name:<15} synthesized in {time.perf_counter() - began:5.1f} s -> {out_dir}")
+            note.append(f"{name} {time.perf_counter() - began:.0f} s")
+
+    with steps.step("start local AWS") as note:
+        environment = local_environment(
+            work_dir=work_dir / "run",
+            account_id=local.account,
+            region=local.region,
+            spark_cores=args.spark_cores,
+            spark_driver_memory=args.spark_driver_memory,
+        )
+        env = environment.__enter__()
+        note.append(f"moto on port {env.aws.port}")
+        say(f"    moto {env.aws.endpoint_url} (started in {env.aws.started_in_s:.1f} s)")
+    try:
+        with steps.step("deploy") as note:
+            for name in ("infrastructure", "nyc_taxi"):
+                env.deploy(assemblies[name])
+            for stack in env.deployment.stacks:
+                say(
+                    f"    {stack.name:<28} {len(stack.created):3d} created  {len(stack.skipped):3d} skipped  "
+                    f"{stack.assets_published} assets  {stack.elapsed_s:4.1f} s"
+                )
+            note.append(f"{len(env.deployment.stacks)} stacks")
+            flow = DeployedFlow.discover(env, prefix=settings.prefix, environment=ENVIRONMENT)
+            say(f"    raw bucket     {flow.raw_bucket}")
+            say(f"    audit table    {flow.handler.audit_table_name}")
+            say(f"    state machine  {flow.handler.state_machine_arn.rsplit(':', 1)[-1]}")
+
+        with steps.step("event sources"), flow.capture_notifications() as notifications:
+            lambdas = env.start_event_sources(interval_s=0.2)
+            for source in lambdas.event_sources:
+                say(
+                    f"    SQS {source.mapping.event_source_arn.rsplit(':', 1)[-1]} -> {source.mapping.function_name}"
+                )
+            say(f"    notifications: capture queue subscribed to {flow.handler.topic_arn.rsplit(':', 1)[-1]}")
+
+            uploads: list[Upload] = []
+            with steps.step("upload") as note:
+                generated = sample_data.write(
+                    work_dir / "sample",
+                    rows=args.rows,
+                    dataset="yellow_tripdata",
+                    file_format="csv",
+                    month="2021-02",
+                    dirty=args.dirty,
+                    seed=42,
+                )
+                for path in (TLC_SAMPLE, generated):
+                    upload = flow.upload(flow.key_for("yellow_tripdata", path.name), path.read_bytes())
+                    uploads.append(upload)
+                    say(f"    s3://{upload.bucket}/{upload.key}  ({upload.size_bytes:,} bytes)")
+                note.append(f"{len(uploads)} files")
+
+            with steps.step("follow") as note:
+                width = max(len(upload.file_name) for upload in uploads)
+
+                def on_change(upload: Upload, where: str, elapsed: float) -> None:
+                    say(f"    {elapsed:6.1f} s  {upload.file_name:<{width}}  {where}")
+
+                items = flow.wait_until_settled(uploads, timeout_s=args.timeout, on_change=on_change)
+                env.glue.wait_until_idle(timeout_s=60)
+                statuses = [str(item[Attr.STATUS.value]) for item in items.values()]
+                note.append(", ".join(statuses))
+                if any(status != Status.SUCCEEDED for status in statuses):
+                    failed = {
+                        str(item.get(Attr.KEY.value)): item.get(Attr.CAUSE.value)
+                        or item.get(Attr.REASON.value)
+                        for item in items.values()
+                        if item[Attr.STATUS.value] != Status.SUCCEEDED
+                    }
+                    raise FlowError(f"files not SUCCEEDED: {failed}")
+
+            with steps.step("audit items"):
+                rows = []
+                for upload in uploads:
+                    item = items[upload.object_id]
+                    history = " > ".join(str(entry["status"]) for entry in item.get(Attr.HISTORY.value, []))
+                    rows.append(
+                        (
+                            upload.file_name,
+                            item[Attr.STATUS.value],
+                            item.get(Attr.ROWS_READ.value, ""),
+                            item.get(Attr.ROWS_CONFORMED.value, ""),
+                            item.get(Attr.ROWS_QUARANTINED.value, ""),
+                            history,
+                        )
+                    )
+                say(table(rows, ("file", "status", "read", "conformed", "quarantined", "history")))
+
+            with steps.step("notifications") as note:
+                deadline = time.monotonic() + 10
+                while len(notifications.poll()) < len(uploads) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                received = notifications.poll()
+                for notification in received:
+                    message = notification["message"]
+                    summary = {
+                        name: value
+                        for name, value in message.items()
+                        if not isinstance(value, dict | list) and name not in _LONG_FIELDS
+                    } if isinstance(message, dict) else {"message": message}  # fmt: skip
+                    say(f"    {notification['subject'] or '(no subject)'}")
+                    say(f"        {_short_rule(summary)}")
+                note.append(f"{len(received)} received")
+                if len(received) < len(uploads):
+                    raise FlowError(f"{len(received)} notification(s) for {len(uploads)} files")
+
+            with steps.step("quarantine summary") as note:
+                say(f"    {flow.quarantine_query('yellow_tripdata')['Name']}  (per rule, all files)")
+                by_rule = flow.quarantine_by_rule("yellow_tripdata", work_dir / "query")
+                say(table(sorted(by_rule.items(), key=lambda pair: (-pair[1], pair[0])), ("rule", "rows")))
+                note.append(f"{sum(by_rule.values())} rows, {len(by_rule)} rules")
+
+            with steps.step("named query (DuckDB)") as note:
+                query = flow.purpose_built_query("yellow_tripdata")
+                say(f"    {query['Name']}  (workgroup {query.get('WorkGroup', 'primary')})")
+                for line in str(query["QueryString"]).splitlines():
+                    say(f"      {line}")
+                columns, result = flow.run_query(str(query["QueryString"]), work_dir / "query")
+                say(table(result[: args.show_rows], columns))
+                if not result:
+                    raise FlowError(f"named query {query['Name']!r} returned no rows")
+                note.append(f"{len(result)} rows")
+    finally:
+        with steps.step("stop"):
+            environment.__exit__(None, None, None)
+    return 0
+
+
+def _summary(steps: Steps) -> None:
+    say("\n== summary")
+    say(
+        table(
+            [(name, f"{seconds:6.1f} s", outcome) for name, seconds, outcome in steps.done],
+            ("step", "time", "outcome"),
+        )
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work-dir", type=Path, default=REPO_ROOT / ".local" / "demo")
+    parser.add_argument("--config", type=Path, default=REPO_ROOT / "shared_config" / "environments.yaml")
+    parser.add_argument("--rows", type=int, default=3000, help="rows of the generated file")
+    parser.add_argument("--dirty", type=float, default=0.05, help="share of generated rows breaking a rule")
+    parser.add_argument("--reuse-assemblies", action="store_true", help="never synthesize; use what is there")
+    parser.add_argument(
+        "--infrastructure-assembly", type=Path, help="a cloud assembly synthesized with -c stage=local"
+    )
+    parser.add_argument("--etl-assembly", type=Path, help="the nyc_taxi cloud assembly (-c stage=local)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the files to settle")
+    parser.add_argument("--spark-cores", type=int, default=2)
+    parser.add_argument("--spark-driver-memory", default="1g")
+    parser.add_argument("--show-rows", type=int, default=10, help="rows of the query result to print")
+    args = parser.parse_args(argv)
+    began = time.perf_counter()
+    steps = Steps()
+    failure: str | None = None
+    with PeakMemory() as memory:
+        try:
+            code = run(args, steps)
+        except StepFailedError as error:
+            failure, code = f"FAILED at step '{error.step}': {error}", 1
+        except KeyboardInterrupt:
+            failure, code = "interrupted", 130
+    _summary(steps)
+    if failure is not None:
+        say(f"\ndemo: {failure}")
+    outcome = "succeeded" if code == 0 else "FAILED"
+    say(
+        f"\ndemo: {outcome} in {time.perf_counter() - began:.1f} s wall time; "
+        f"peak memory {_fmt_bytes(memory.peak)} (this process and its children, sampled every 0.2 s)"
+    )
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

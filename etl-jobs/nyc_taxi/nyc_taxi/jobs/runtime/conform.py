@@ -140,7 +140,12 @@ def classify(
     )
     rules = quality.rules_for(dataset)
     context = quality.RuleContext(file_month=file_month)
-    broken = F.array_compact(F.array(*[F.when(rule.check(context), F.lit(rule.name)) for rule in rules]))
+    # array_except(..., [null]) drops the rules a row keeps, in rule order. Not array_compact: that is a
+    # lambda (`filter`) Spark cannot compile, which would evaluate this whole projection row by row.
+    broken = F.array_except(
+        F.array(*[F.when(rule.check(context), F.lit(rule.name)) for rule in rules]),
+        F.array(F.lit(None).cast(StringType())),
+    )
     return parsed.withColumn(BROKEN_RULES, broken), rules
 
 
@@ -164,6 +169,14 @@ def to_conformed(
         }
     )
     is_valid = F.size(BROKEN_RULES) == 0
+    # The text of a valid row is never written: keep it only on quarantined rows, so the frame the job
+    # caches holds the typed values plus a few percent of text, not every value twice.
+    classified = classified.withColumns(
+        {
+            quality.raw_name(s.name): F.when(~is_valid, F.col(quality.raw_name(s.name)))
+            for s in schemas.raw_columns(dataset)
+        }
+    )
     conformed_spec = schemas.conformed_table(dataset)
     quarantine_spec = schemas.quarantine_table(dataset)
     conformed = classified.where(is_valid).select(
@@ -195,26 +208,32 @@ class Counts:
 
 
 def count(result: ConformedResult) -> Counts:
-    """Rows conformed and quarantined, counts per rule and the pickup months written (two small
-    aggregations; cache `result.classified` first when it is also written). The job compares
-    `rows_conformed + rows_quarantined` with its own count of the rows it read."""
+    """Rows classified, conformed and quarantined, counts per rule and the pickup months written, in
+    one aggregation (cache `result.classified` first when it is also written). A row that is neither
+    valid nor invalid would make `rows_conformed + rows_quarantined` fall short of `rows_classified`,
+    which the job checks before writing."""
+    broken = F.col(BROKEN_RULES)
+    valid, invalid = F.size(broken) == 0, F.size(broken) > 0
+    per_rule = [
+        F.count_if(F.array_contains(broken, F.lit(rule))).alias(f"rule_{index}")
+        for index, rule in enumerate(result.rules)
+    ]
     by_month = (
-        result.classified.groupBy("pickup_year", "pickup_month", (F.size(BROKEN_RULES) > 0).alias("bad"))
-        .count()
+        result.classified.groupBy("pickup_year", "pickup_month")
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.count_if(valid).alias("conformed"),
+            F.count_if(invalid).alias("quarantined"),
+            *per_rule,
+        )
         .collect()
     )
-    rows_conformed = sum(row["count"] for row in by_month if not row["bad"])
-    rows_quarantined = sum(row["count"] for row in by_month if row["bad"])
-    partitions = sorted(
-        {(row["pickup_year"], row["pickup_month"]) for row in by_month if not row["bad"]},
-    )
-    per_rule = (
-        result.classified.select(F.explode(BROKEN_RULES).alias("rule")).groupBy("rule").count().collect()
-    )
+    by_rule = {rule: sum(row[f"rule_{index}"] for row in by_month) for index, rule in enumerate(result.rules)}
+    partitions = sorted((row["pickup_year"], row["pickup_month"]) for row in by_month if row["conformed"] > 0)
     return Counts(
-        rows_classified=rows_conformed + rows_quarantined,
-        rows_conformed=rows_conformed,
-        rows_quarantined=rows_quarantined,
-        quarantined_by_rule={row["rule"]: row["count"] for row in sorted(per_rule, key=lambda r: r["rule"])},
+        rows_classified=sum(row["rows"] for row in by_month),
+        rows_conformed=sum(row["conformed"] for row in by_month),
+        rows_quarantined=sum(row["quarantined"] for row in by_month),
+        quarantined_by_rule={rule: rows for rule, rows in sorted(by_rule.items()) if rows},
         partitions=[{"pickup_year": year, "pickup_month": month} for year, month in partitions],
     )

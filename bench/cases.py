@@ -1,0 +1,90 @@
+"""What `make bench` runs: data files, the engine x size x format x step cases, and their commands."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from nyc_taxi.jobs.runtime import sample_data
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "sample-data" / "bench"  # /sample-data/ is git-ignored; files are reused between runs
+WORK = REPO / "output" / "bench"  # /output/ is git-ignored; cleared per case
+DATASET = "yellow_tripdata"
+MONTH = "2021-01"
+FORMATS = ("csv", "parquet")
+DEFAULT_SIZES = (100_000, 1_000_000, 5_000_000)
+ENGINES = ("ours", "baseline", "duckdb")
+STEPS = ("raw_to_conformed", "conformed_to_purpose_built")
+MODULES = {
+    "ours": "nyc_taxi.jobs.runtime.local_run",
+    "baseline": "bench.seed_baseline",
+    "duckdb": "bench.duckdb_reference",
+}
+
+
+def label(rows: int) -> str:
+    return f"{rows // 1_000_000}M" if rows % 1_000_000 == 0 else f"{rows // 1000}k"
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """`100000,1000000` or `100k,1M` -> (100000, 1000000)."""
+    sizes = []
+    for part in (p.strip().lower() for p in text.split(",") if p.strip()):
+        factor = 1_000_000 if part.endswith("m") else 1000 if part.endswith("k") else 1
+        try:
+            sizes.append(int(float(part.rstrip("mk")) * factor))
+        except ValueError:
+            raise SystemExit(f"BENCH_SIZES={text!r}: use row counts like 100000,1000000 or 100k,1M") from None
+    if not sizes or min(sizes) <= 0:
+        raise SystemExit(f"BENCH_SIZES={text!r}: give at least one positive row count, e.g. BENCH_SIZES=1M")
+    return tuple(sizes)
+
+
+def data_file(rows: int, file_format: str) -> Path:
+    """The deterministic sample file for a size and format (`make sample-data`'s generator), made once."""
+    folder = DATA / label(rows)
+    target = folder / f"{DATASET}_{MONTH}.{file_format}"
+    if not target.exists():
+        partial = folder / ".partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        made = sample_data.write(
+            partial, rows=rows, dataset=DATASET, file_format=file_format, month=MONTH, dirty=0.02, seed=42
+        )
+        made.rename(target)
+        shutil.rmtree(partial, ignore_errors=True)
+    return target
+
+
+@dataclass(frozen=True)
+class Case:
+    engine: str
+    rows: int
+    file_format: str
+    step: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.engine} {label(self.rows)} {self.file_format} {self.step}"
+
+    def output(self) -> Path:
+        return WORK / self.engine / f"{label(self.rows)}-{self.file_format}" / self.step
+
+    def command(self, source: Path) -> list[str]:
+        if self.step == "raw_to_conformed":
+            step_input = source
+        else:
+            step_input = WORK / self.engine / f"{label(self.rows)}-{self.file_format}" / "raw_to_conformed"
+        extra = ["--run-id", "bench"] if self.engine == "ours" else []
+        return [
+            sys.executable, "-m", MODULES[self.engine], self.step,
+            "--input", str(step_input), "--output", str(self.output()), *extra,
+        ]  # fmt: skip
+
+
+def environment() -> dict[str, str]:
+    paths = [str(REPO), str(REPO / "etl-jobs" / "nyc_taxi")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYARROW_IGNORE_TIMEZONE": "1"}

@@ -1,0 +1,114 @@
+"""The bench table, `docs/benchmarks/latest.json` and the chart beside it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.cases import ENGINES, STEPS, label
+
+COLUMNS = (
+    "engine",
+    "size",
+    "format",
+    "step",
+    "wall s",
+    "rows/s",
+    "peak RSS MiB",
+    "ours/baseline",
+    "ours/DuckDB",
+)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def records_table(records: list[dict[str, Any]]) -> str:
+    lines = []
+    for record in records:
+        for step in (*STEPS, "total"):
+            figures = record[step]
+            ratios = record["ratios"].get(step, {}) if record["engine"] == "ours" else {}
+            lines.append(
+                (
+                    record["engine"],
+                    label(record["rows"]),
+                    record["format"],
+                    step,
+                    _fmt(figures["wall_s"]),
+                    _fmt(figures["rows_per_s"]),
+                    _fmt(figures["peak_rss_mib"]),
+                    _fmt(ratios.get("ours_over_baseline")),
+                    _fmt(ratios.get("ours_over_duckdb")),
+                )
+            )
+    return _table(COLUMNS, lines)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=False)]
+    out = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"]
+    out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    out += [
+        "| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in rows
+    ]
+    return "\n".join(out)
+
+
+def tooling_table(tooling: list[dict[str, Any]]) -> str:
+    rows = [(t["kind"], t["name"], _fmt(t["wall_s"]), _fmt(t["peak_rss_mib"]), t["result"]) for t in tooling]
+    return _table(("kind", "what", "wall s", "peak RSS MiB", "result"), rows)
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def write_chart(path: Path, records: list[dict[str, Any]], *, subtitle: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = sorted({(r["rows"], r["format"]) for r in records})
+    colors = {"ours": "#1f77b4", "baseline": "#d62728", "duckdb": "#2ca02c"}
+    names = {
+        "ours": "ours (Spark jobs)",
+        "baseline": "seed-style Spark baseline",
+        "duckdb": "DuckDB reference",
+    }
+    fig, (wall_ax, rss_ax) = plt.subplots(1, 2, figsize=(13, 5.2))
+    width = 0.8 / len(ENGINES)
+    for index, engine in enumerate(ENGINES):
+        by_group = {(r["rows"], r["format"]): r for r in records if r["engine"] == engine}
+        xs = [g + (index - 1) * width for g in range(len(groups))]
+        walls = [by_group[g]["total"]["wall_s"] if g in by_group else 0 for g in groups]
+        rss = [by_group[g]["total"]["peak_rss_mib"] if g in by_group else 0 for g in groups]
+        bars = wall_ax.bar(xs, walls, width, label=names[engine], color=colors[engine])
+        wall_ax.bar_label(bars, labels=[f"{w:.0f}" if w >= 10 else f"{w:.1f}" for w in walls], fontsize=7)
+        rss_ax.bar(xs, rss, width, label=names[engine], color=colors[engine])
+    ticks = [f"{label(rows)} rows\n{fmt}" for rows, fmt in groups]
+    for ax in (wall_ax, rss_ax):
+        ax.set_xticks(range(len(groups)), ticks, fontsize=8)
+        ax.grid(axis="y", alpha=0.3)
+    wall_ax.set_yscale("log")
+    wall_ax.set_ylabel("wall seconds, both steps incl. start-up (log scale)")
+    wall_ax.set_title("Time: raw->conformed + conformed->purpose-built")
+    rss_ax.set_ylabel("peak RSS of the process tree, MiB")
+    rss_ax.set_title("Peak memory (largest of the two steps)")
+    wall_ax.legend(fontsize=8, loc="upper left")
+    fig.suptitle(f"make bench: NYC yellow taxi, one file per size\n{subtitle}", fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

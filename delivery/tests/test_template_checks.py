@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_sqs as sqs
 
-from delivery.app_context import cli_context
+from delivery.app_context import checked_app, cli_context
 from delivery.template_checks import WAIVERS, Waiver, lint_assembly, stack_templates
 
 BROKEN: dict[str, object] = {
@@ -89,3 +91,14 @@ def test_cli_context_merges_feature_flags_lookups_and_overrides(tmp_path: Path) 
     }
     with pytest.raises(FileNotFoundError, match=r"holding cdk\.json"):
         cli_context(tmp_path / "missing")
+
+
+def test_checked_app_carries_the_cli_context_and_fails_synth_on_a_cdk_nag_finding(tmp_path: Path) -> None:
+    (tmp_path / "cdk.json").write_text(json.dumps({"app": "x", "context": {"flag": "on"}}))
+    app = checked_app(tmp_path, outdir=tmp_path / "cdk.out", stage="dev")
+    assert (app.node.try_get_context("flag"), app.node.try_get_context("stage")) == ("on", "dev")
+    sqs.Queue(
+        cdk.Stack(app, "Probe"), "Plain"
+    )  # no dead-letter queue, no TLS-only policy: AwsSolutions-SQS3/4
+    with pytest.raises(Exception, match="AwsSolutions-SQS"):
+        app.synth()

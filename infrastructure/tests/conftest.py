@@ -17,8 +17,7 @@ from aws_cdk import assertions
 from infrastructure.delivery_pipelines import add_pipelines, add_stage
 from infrastructure.stage import InfrastructureStage
 
-from delivery.app_context import cli_context
-from delivery.compliance import apply_compliance
+from delivery.app_context import checked_app
 from delivery.pipeline import DeliveryPipelineStack
 from shared_config import Settings, load_config
 
@@ -68,8 +67,7 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def synthesized(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    app = cdk.App(context=cli_context(APP_DIR), outdir=str(tmp_path_factory.mktemp("cdk.out")))
-    apply_compliance(app)
+    app = checked_app(APP_DIR, outdir=tmp_path_factory.mktemp("cdk.out"))
     pipelines = add_pipelines(app, settings)
     assembly = app.synth()  # raises on any unacknowledged cdk-nag finding
     return Synthesized(app=app, directory=Path(assembly.directory), pipelines=pipelines)
@@ -87,8 +85,7 @@ def variant(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Var
     changed = settings.model_copy(
         update={"prefix": "acme", "environments": {**settings.environments, "dev": changed_dev}}
     )
-    app = cdk.App(context=cli_context(APP_DIR, stage="dev"), outdir=str(tmp_path_factory.mktemp("variant")))
-    apply_compliance(app)
+    app = checked_app(APP_DIR, outdir=tmp_path_factory.mktemp("variant"), stage="dev")
     stage = add_stage(app, changed, "dev")
     assembly = app.synth()
     return Variant(settings=changed, stage=stage, directory=Path(assembly.directory))

@@ -7,15 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 from nyc_taxi.release.pipelines import add_pipelines, add_stage
 from nyc_taxi.settings import JobFamilySettings, load_settings
 from nyc_taxi.stack import NycTaxiEtl
 
-from delivery.app_context import cli_context
-from delivery.compliance import apply_compliance
+from delivery.app_context import checked_app
 from delivery.pipeline import DeliveryPipelineStack
 from shared_config import load_config
 from shared_config.model import Settings
@@ -51,11 +49,10 @@ class Synthesized:
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     outdir = tmp_path_factory.mktemp("nyc_taxi_cdk_out")
-    app = cdk.App(context=cli_context(APP_DIR), outdir=str(outdir))
+    app = checked_app(APP_DIR, outdir=outdir)
     settings = load_config()
     family = load_settings()
     family.check_covers(settings.stage_targets())
-    apply_compliance(app)
     pipelines = add_pipelines(app, settings, family)
     app.synth()  # raises if cdk-nag reports an unacknowledged finding
     return Synthesized(outdir, settings, family, pipelines)
@@ -75,8 +72,7 @@ def prod(synthesized: Synthesized) -> Template:
 def local_stage_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`cdk synth -c stage=local`: the stage alone, no pipeline (what local mode reads)."""
     outdir = tmp_path_factory.mktemp("nyc_taxi_local_out")
-    app = cdk.App(context=cli_context(APP_DIR, stage="local"), outdir=str(outdir))
-    apply_compliance(app)
+    app = checked_app(APP_DIR, outdir=outdir, stage="local")
     add_stage(app, load_config(), load_settings(), "local")
     app.synth()
     return outdir

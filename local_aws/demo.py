@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -247,6 +247,7 @@ def run(args: argparse.Namespace, steps: Steps) -> int:
         env = environment.__enter__()
         note.append(f"moto on port {env.aws.port}")
         say(f"    moto {env.aws.endpoint_url} (started in {env.aws.started_in_s:.1f} s)")
+    cleanup = ExitStack()
     try:
         with steps.step("deploy") as note:
             for name in ("infrastructure", "nyc_taxi"):
@@ -262,7 +263,8 @@ def run(args: argparse.Namespace, steps: Steps) -> int:
             say(f"    audit table    {flow.handler.audit_table_name}")
             say(f"    state machine  {flow.handler.state_machine_arn.rsplit(':', 1)[-1]}")
 
-        with steps.step("event sources"), flow.capture_notifications() as notifications:
+        with steps.step("event sources"):
+            notifications = cleanup.enter_context(flow.capture_notifications())
             lambdas = env.start_event_sources(interval_s=0.2)
             for source in lambdas.event_sources:
                 say(
@@ -270,95 +272,95 @@ def run(args: argparse.Namespace, steps: Steps) -> int:
                 )
             say(f"    notifications: capture queue subscribed to {flow.handler.topic_arn.rsplit(':', 1)[-1]}")
 
-            uploads: list[Upload] = []
-            with steps.step("upload") as note:
-                generated = sample_data.write(
-                    work_dir / "sample",
-                    rows=args.rows,
-                    dataset="yellow_tripdata",
-                    file_format="csv",
-                    month="2021-02",
-                    dirty=args.dirty,
-                    seed=42,
-                )
-                for path in (TLC_SAMPLE, generated):
-                    upload = flow.upload(flow.key_for("yellow_tripdata", path.name), path.read_bytes())
-                    uploads.append(upload)
-                    say(f"    s3://{upload.bucket}/{upload.key}  ({upload.size_bytes:,} bytes)")
-                note.append(f"{len(uploads)} files")
+        uploads: list[Upload] = []
+        with steps.step("upload") as note:
+            generated = sample_data.write(
+                work_dir / "sample",
+                rows=args.rows,
+                dataset="yellow_tripdata",
+                file_format="csv",
+                month="2021-02",
+                dirty=args.dirty,
+                seed=42,
+            )
+            for path in (TLC_SAMPLE, generated):
+                upload = flow.upload(flow.key_for("yellow_tripdata", path.name), path.read_bytes())
+                uploads.append(upload)
+                say(f"    s3://{upload.bucket}/{upload.key}  ({upload.size_bytes:,} bytes)")
+            note.append(f"{len(uploads)} files")
 
-            with steps.step("follow") as note:
-                width = max(len(upload.file_name) for upload in uploads)
+        with steps.step("follow") as note:
+            width = max(len(upload.file_name) for upload in uploads)
 
-                def on_change(upload: Upload, where: str, elapsed: float) -> None:
-                    say(f"    {elapsed:6.1f} s  {upload.file_name:<{width}}  {where}")
+            def on_change(upload: Upload, where: str, elapsed: float) -> None:
+                say(f"    {elapsed:6.1f} s  {upload.file_name:<{width}}  {where}")
 
-                items = flow.wait_until_settled(uploads, timeout_s=args.timeout, on_change=on_change)
-                env.glue.wait_until_idle(timeout_s=60)
-                statuses = [str(item[Attr.STATUS.value]) for item in items.values()]
-                note.append(", ".join(statuses))
-                if any(status != Status.SUCCEEDED for status in statuses):
-                    failed = {
-                        str(item.get(Attr.KEY.value)): item.get(Attr.CAUSE.value)
-                        or item.get(Attr.REASON.value)
-                        for item in items.values()
-                        if item[Attr.STATUS.value] != Status.SUCCEEDED
-                    }
-                    raise FlowError(f"files not SUCCEEDED: {failed}")
+            items = flow.wait_until_settled(uploads, timeout_s=args.timeout, on_change=on_change)
+            env.glue.wait_until_idle(timeout_s=60)
+            statuses = [str(item[Attr.STATUS.value]) for item in items.values()]
+            note.append(", ".join(statuses))
+            if any(status != Status.SUCCEEDED for status in statuses):
+                failed = {
+                    str(item.get(Attr.KEY.value)): item.get(Attr.CAUSE.value) or item.get(Attr.REASON.value)
+                    for item in items.values()
+                    if item[Attr.STATUS.value] != Status.SUCCEEDED
+                }
+                raise FlowError(f"files not SUCCEEDED: {failed}")
 
-            with steps.step("audit items"):
-                rows = []
-                for upload in uploads:
-                    item = items[upload.object_id]
-                    history = " > ".join(str(entry["status"]) for entry in item.get(Attr.HISTORY.value, []))
-                    rows.append(
-                        (
-                            upload.file_name,
-                            item[Attr.STATUS.value],
-                            item.get(Attr.ROWS_READ.value, ""),
-                            item.get(Attr.ROWS_CONFORMED.value, ""),
-                            item.get(Attr.ROWS_QUARANTINED.value, ""),
-                            history,
-                        )
+        with steps.step("audit items"):
+            rows = []
+            for upload in uploads:
+                item = items[upload.object_id]
+                history = " > ".join(str(entry["status"]) for entry in item.get(Attr.HISTORY.value, []))
+                rows.append(
+                    (
+                        upload.file_name,
+                        item[Attr.STATUS.value],
+                        item.get(Attr.ROWS_READ.value, ""),
+                        item.get(Attr.ROWS_CONFORMED.value, ""),
+                        item.get(Attr.ROWS_QUARANTINED.value, ""),
+                        history,
                     )
-                say(table(rows, ("file", "status", "read", "conformed", "quarantined", "history")))
+                )
+            say(table(rows, ("file", "status", "read", "conformed", "quarantined", "history")))
 
-            with steps.step("notifications") as note:
-                deadline = time.monotonic() + 10
-                while len(notifications.poll()) < len(uploads) and time.monotonic() < deadline:
-                    time.sleep(0.2)
-                received = notifications.poll()
-                for notification in received:
-                    message = notification["message"]
-                    summary = {
-                        name: value
-                        for name, value in message.items()
-                        if not isinstance(value, dict | list) and name not in _LONG_FIELDS
-                    } if isinstance(message, dict) else {"message": message}  # fmt: skip
-                    say(f"    {notification['subject'] or '(no subject)'}")
-                    say(f"        {_short_rule(summary)}")
-                note.append(f"{len(received)} received")
-                if len(received) < len(uploads):
-                    raise FlowError(f"{len(received)} notification(s) for {len(uploads)} files")
+        with steps.step("notifications") as note:
+            deadline = time.monotonic() + 10
+            while len(notifications.poll()) < len(uploads) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            received = notifications.poll()
+            for notification in received:
+                message = notification["message"]
+                summary = {
+                    name: value
+                    for name, value in message.items()
+                    if not isinstance(value, dict | list) and name not in _LONG_FIELDS
+                } if isinstance(message, dict) else {"message": message}  # fmt: skip
+                say(f"    {notification['subject'] or '(no subject)'}")
+                say(f"        {_short_rule(summary)}")
+            note.append(f"{len(received)} received")
+            if len(received) < len(uploads):
+                raise FlowError(f"{len(received)} notification(s) for {len(uploads)} files")
 
-            with steps.step("quarantine summary") as note:
-                say(f"    {flow.quarantine_query('yellow_tripdata')['Name']}  (per rule, all files)")
-                by_rule = flow.quarantine_by_rule("yellow_tripdata", work_dir / "query")
-                say(table(sorted(by_rule.items(), key=lambda pair: (-pair[1], pair[0])), ("rule", "rows")))
-                note.append(f"{sum(by_rule.values())} rows, {len(by_rule)} rules")
+        with steps.step("quarantine summary") as note:
+            say(f"    {flow.quarantine_query('yellow_tripdata')['Name']}  (per rule, all files)")
+            by_rule = flow.quarantine_by_rule("yellow_tripdata", work_dir / "query")
+            say(table(sorted(by_rule.items(), key=lambda pair: (-pair[1], pair[0])), ("rule", "rows")))
+            note.append(f"{sum(by_rule.values())} rows, {len(by_rule)} rules")
 
-            with steps.step("named query (DuckDB)") as note:
-                query = flow.purpose_built_query("yellow_tripdata")
-                say(f"    {query['Name']}  (workgroup {query.get('WorkGroup', 'primary')})")
-                for line in str(query["QueryString"]).splitlines():
-                    say(f"      {line}")
-                columns, result = flow.run_query(str(query["QueryString"]), work_dir / "query")
-                say(table(result[: args.show_rows], columns))
-                if not result:
-                    raise FlowError(f"named query {query['Name']!r} returned no rows")
-                note.append(f"{len(result)} rows")
+        with steps.step("named query (DuckDB)") as note:
+            query = flow.purpose_built_query("yellow_tripdata")
+            say(f"    {query['Name']}  (workgroup {query.get('WorkGroup', 'primary')})")
+            for line in str(query["QueryString"]).splitlines():
+                say(f"      {line}")
+            columns, result = flow.run_query(str(query["QueryString"]), work_dir / "query")
+            say(table(result[: args.show_rows], columns))
+            if not result:
+                raise FlowError(f"named query {query['Name']!r} returned no rows")
+            note.append(f"{len(result)} rows")
     finally:
         with steps.step("stop"):
+            cleanup.close()
             environment.__exit__(None, None, None)
     return 0
 
@@ -389,6 +391,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--spark-driver-memory", default="1g")
     parser.add_argument("--show-rows", type=int, default=10, help="rows of the query result to print")
     args = parser.parse_args(argv)
+    if str(APPS["nyc_taxi"]) not in sys.path:  # the job family's package, as its app.py sees it
+        sys.path.insert(0, str(APPS["nyc_taxi"]))
     began = time.perf_counter()
     steps = Steps()
     failure: str | None = None

@@ -246,7 +246,7 @@ class DeployedFlow:
         runs = self.job_runs(str(item.get(Attr.EXECUTION_NAME.value, "")))
         for number, (label, state, _) in reversed(list(enumerate(runs, start=1))):
             if state in {"STARTING", "RUNNING"}:
-                return f"job {number} {label} {state.lower()}"
+                return f"job {number} {label} {'queued' if state == 'STARTING' else 'running'}"
         return status.lower()
 
     def wait_until_settled(

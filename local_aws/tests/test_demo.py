@@ -1,0 +1,85 @@
+"""The `make demo` driver: failures name their step, assemblies are reused only when fresh, output is aligned."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from local_aws import demo
+
+
+def test_demo_exits_non_zero_naming_the_step_when_an_assembly_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = demo.main(
+        [
+            "--work-dir",
+            str(tmp_path),
+            "--reuse-assemblies",
+            "--infrastructure-assembly",
+            str(tmp_path / "missing"),
+        ]
+    )
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "demo: FAILED at step 'synth'" in out
+    assert str(tmp_path / "missing") in out
+    assert "run without --reuse-assemblies" in out
+
+
+def test_demo_exits_non_zero_naming_the_configuration_step_for_a_bad_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = demo.main(["--work-dir", str(tmp_path), "--config", str(tmp_path / "nope.yaml")])
+
+    assert code == 1
+    assert "demo: FAILED at step 'configuration'" in capsys.readouterr().out
+
+
+def test_an_assembly_is_fresh_only_when_newer_than_every_source_of_its_app(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    (app / "pkg").mkdir(parents=True)
+    source = app / "pkg" / "stack.py"
+    source.write_text("x = 1\n")
+    out_dir = tmp_path / "out"
+    assert not demo.assembly_is_fresh(app, out_dir)
+
+    out_dir.mkdir()
+    (out_dir / "manifest.json").write_text("{}")
+    now = time.time()
+    os.utime(source, (now - 100, now - 100))
+    os.utime(out_dir / "manifest.json", (now, now))
+    assert demo.assembly_is_fresh(app, out_dir)
+
+    os.utime(source, (now + 100, now + 100))
+    assert not demo.assembly_is_fresh(app, out_dir)
+
+
+def test_tables_are_aligned_with_a_rule_under_the_header() -> None:
+    text = demo.table([("negative_fare", 17), ("pickup_missing", 8)], ("rule", "rows"))
+
+    assert text.splitlines() == [
+        "    rule            rows",
+        "    --------------  ----",
+        "    negative_fare   17",
+        "    pickup_missing  8",
+    ]
+
+
+def test_tree_rss_counts_the_children_of_a_process() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; x = bytearray(50_000_000); time.sleep(5)"])
+    try:
+        deadline = time.monotonic() + 5
+        while (own := demo.tree_rss_bytes(child.pid)) < 50_000_000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert own >= 50_000_000
+        assert demo.tree_rss_bytes(os.getpid()) >= own
+    finally:
+        child.kill()
+        child.wait()

@@ -1,6 +1,6 @@
 """`make bench` / `python -m bench`: see bench/README.md.
 
-Environment: BENCH_SIZES (default 100k,1M,5M), BENCH_FORMATS (csv,parquet), BENCH_ENGINES
+Environment: BENCH_SIZES (default 100k,1M; 5M on request), BENCH_FORMATS (csv,parquet), BENCH_ENGINES
 (ours,baseline,duckdb), BENCH_SKIP (any of synth,tests), BENCH_OUT (docs/benchmarks).
 """
 
@@ -221,46 +221,63 @@ def main() -> None:
     )
     records = run_cases(sizes, formats, engines)
     agreement = checks.agreement([checks.Totals(**r["check"]) for r in records])
+    publish(out, records, agreement, [], load_before, complete=False)
     tooling = run_tooling(skip)
+    publish(out, records, agreement, tooling, load_before, complete=True)
+
+
+def publish(
+    out: Path,
+    records: list[dict[str, Any]],
+    agreement: list[dict[str, Any]],
+    tooling: list[dict[str, Any]],
+    load_before: tuple[float, float, float],
+    *,
+    complete: bool,
+) -> None:
+    """Print the tables and write latest.json + latest.png (first without the tooling times, so a run
+    stopped during the test tiers still leaves the engine figures)."""
     load_after = measure.load_average()
     verdicts = targets(records)
-
-    print("\n" + report.records_table(records))
-    print("\nAgreement (conformed rows, quarantined rows, sum(total_amount), purpose-built trips):")
-    for record in records:
-        c = record["check"]
-        print(
-            f"  {c['engine']:8} {label(c['rows']):>3} {c['file_format']:7} conformed {c['conformed']:>9,} "
-            f"quarantined {c['quarantined'] if c['quarantined'] is not None else '-':>7} "
-            f"total_amount {c['total_amount']:>16} purpose-built trips {c['purpose_built_trips'] or '-'}"
-        )
-    for check in agreement:
-        same = check.get("ours_equals_duckdb")
-        print(
-            f"  {label(check['rows'])} {check['format']}: ours == DuckDB: {'yes' if same else 'NO' if same is not None else '-'}"
-            f"; ours reconciled (conformed + quarantined == rows): {check.get('reconciled', '-')}"
-        )
-    if tooling:
-        print("\n" + report.tooling_table(tooling))
-    print("\nTargets (1M rows, both steps, wall incl. start-up):")
-    for verdict in verdicts:
-        print(
-            f"  {verdict['format']:7} {verdict['target']}: {verdict['value']} -> {'met' if verdict['met'] else 'NOT met'}"
-        )
     load_text = "/".join(f"{x:.2f}" for x in load_after)
-    print(
-        f"\nload average before {'/'.join(f'{x:.2f}' for x in load_before)}, after {load_text}; {time.monotonic() - _STARTED:.0f} s in all"
-    )
+    if complete:
+        print("\n" + report.records_table(records))
+        print("\nAgreement (conformed rows, quarantined rows, sum(total_amount), purpose-built trips):")
+        for record in records:
+            c = record["check"]
+            quarantined = c["quarantined"] if c["quarantined"] is not None else "-"
+            print(
+                f"  {c['engine']:8} {label(c['rows']):>3} {c['file_format']:7} conformed {c['conformed']:>9,} "
+                f"quarantined {quarantined:>7} total_amount {c['total_amount']:>16} "
+                f"purpose-built trips {c['purpose_built_trips'] or '-'}"
+            )
+        for check in agreement:
+            same = check.get("ours_equals_duckdb")
+            matches = "yes" if same else "NO" if same is not None else "-"
+            print(
+                f"  {label(check['rows'])} {check['format']}: ours == DuckDB: {matches}; ours reconciled "
+                f"(conformed + quarantined == rows): {check.get('reconciled', '-')}"
+            )
+        if tooling:
+            print("\n" + report.tooling_table(tooling))
+        print("\nTargets (1M rows, both steps, wall incl. start-up):")
+        for verdict in verdicts:
+            met = "met" if verdict["met"] else "NOT met"
+            print(f"  {verdict['format']:7} {verdict['target']}: {verdict['value']} -> {met}")
+        before = "/".join(f"{x:.2f}" for x in load_before)
+        print(
+            f"\nload average before {before}, after {load_text}; {time.monotonic() - _STARTED:.0f} s in all"
+        )
 
-    versions = _versions()
     payload = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "complete": complete,
         "machine": {
             "cores": os.cpu_count(),
             "platform": platform.platform(),
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in load_after],
-            **versions,
+            **_versions(),
         },
         "method": (
             "Each step is its own process (JVM start-up included for Spark), run in turn per size and format; "

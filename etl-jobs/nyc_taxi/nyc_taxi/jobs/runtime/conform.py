@@ -14,12 +14,14 @@ ANSI mode too) and the `unparseable_<column>` rule compares the parsed value wit
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
-from pyspark.sql.types import StringType
+from pyspark.sql.types import ArrayType, StringType
 
 from nyc_taxi.jobs.runtime import quality, schemas
 
@@ -140,11 +142,16 @@ def classify(
     )
     rules = quality.rules_for(dataset)
     context = quality.RuleContext(file_month=file_month)
+    checks = [rule.check(context) for rule in rules]
+    # Most rows break nothing: they get a constant empty array, and only the others build the list.
     # array_except(..., [null]) drops the rules a row keeps, in rule order. Not array_compact: that is a
     # lambda (`filter`) Spark cannot compile, which would evaluate this whole projection row by row.
-    broken = F.array_except(
-        F.array(*[F.when(rule.check(context), F.lit(rule.name)) for rule in rules]),
+    names = F.array_except(
+        F.array(*[F.when(check, F.lit(rule.name)) for check, rule in zip(checks, rules, strict=True)]),
         F.array(F.lit(None).cast(StringType())),
+    )
+    broken = F.when(functools.reduce(operator.or_, checks), names).otherwise(
+        F.array().cast(ArrayType(StringType()))
     )
     return parsed.withColumn(BROKEN_RULES, broken), rules
 

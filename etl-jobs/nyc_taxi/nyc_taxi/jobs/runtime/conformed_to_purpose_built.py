@@ -118,13 +118,10 @@ def run(
         with durations.phase(f"rule_{rule}"):
             output = check_rule_output(spark.sql(sql), spec)
             output = output.repartition(*spec.partition_names).persist(StorageLevel.MEMORY_AND_DISK)
-            rows_by_rule[rule] = output.count()
-            written = sorted(
-                {
-                    (r["pickup_year"], r["pickup_month"])
-                    for r in output.select(*spec.partition_names).collect()
-                }
-            )
+            # rows and months written in one aggregation over the cached output
+            per_month = output.groupBy(*spec.partition_names).count().collect()
+            rows_by_rule[rule] = sum(int(r["count"]) for r in per_month)
+            written = sorted((r["pickup_year"], r["pickup_month"]) for r in per_month)
             if written:
                 storage.overwrite_partitions(output, location, spec.partition_names)
             output.unpersist()

@@ -87,28 +87,39 @@ def write_chart(path: Path, records: list[dict[str, Any]], *, subtitle: str) -> 
         "baseline": "seed-style Spark baseline",
         "duckdb": "DuckDB reference",
     }
-    fig, (wall_ax, rss_ax) = plt.subplots(1, 2, figsize=(13, 5.2))
-    width = 0.8 / len(ENGINES)
-    for index, engine in enumerate(ENGINES):
+    from matplotlib.ticker import FuncFormatter
+
+    fig, (wall_ax, rss_ax) = plt.subplots(1, 2, figsize=(13, 5.6))
+    engines = [e for e in ENGINES if any(r["engine"] == e for r in records)]
+    width = 0.8 / len(engines)
+    for index, engine in enumerate(engines):
         by_group = {(r["rows"], r["format"]): r for r in records if r["engine"] == engine}
-        xs = [g + (index - 1) * width for g in range(len(groups))]
-        walls = [by_group[g]["total"]["wall_s"] if g in by_group else 0 for g in groups]
-        rss = [by_group[g]["total"]["peak_rss_mib"] if g in by_group else 0 for g in groups]
+        present = [g for g in groups if g in by_group]
+        xs = [groups.index(g) + (index - (len(engines) - 1) / 2) * width for g in present]
+        walls = [by_group[g]["total"]["wall_s"] for g in present]
+        rss = [by_group[g]["total"]["peak_rss_mib"] for g in present]
         bars = wall_ax.bar(xs, walls, width, label=names[engine], color=colors[engine])
-        wall_ax.bar_label(bars, labels=[f"{w:.0f}" if w >= 10 else f"{w:.1f}" for w in walls], fontsize=7)
-        rss_ax.bar(xs, rss, width, label=names[engine], color=colors[engine])
-    ticks = [f"{label(rows)} rows\n{fmt}" for rows, fmt in groups]
+        wall_ax.bar_label(bars, labels=[f"{w:.0f} s" if w >= 10 else f"{w:.1f} s" for w in walls], fontsize=7)
+        bars = rss_ax.bar(xs, rss, width, label=names[engine], color=colors[engine])
+        rss_ax.bar_label(bars, labels=[f"{m:,.0f}" for m in rss], fontsize=7)
+    ticks = [f"{label(rows)} rows, {fmt}" for rows, fmt in groups]
     for ax in (wall_ax, rss_ax):
         ax.set_xticks(range(len(groups)), ticks, fontsize=8)
         ax.grid(axis="y", alpha=0.3)
+    walls_all = [r["total"]["wall_s"] for r in records]
     wall_ax.set_yscale("log")
-    wall_ax.set_ylabel("wall seconds, both steps incl. start-up (log scale)")
-    wall_ax.set_title("Time: raw->conformed + conformed->purpose-built")
-    rss_ax.set_ylabel("peak RSS of the process tree, MiB")
-    rss_ax.set_title("Peak memory (largest of the two steps)")
-    wall_ax.legend(fontsize=8, loc="upper left")
-    fig.suptitle(f"make bench: NYC yellow taxi, one file per size\n{subtitle}", fontsize=10)
-    fig.tight_layout()
+    wall_ax.set_ylim(min(walls_all) / 2, max(walls_all) * 2)
+    wall_ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+    wall_ax.set_ylabel("seconds (log scale)")
+    wall_ax.set_title("Wall time, both steps, JVM start-up included (lower is better)", fontsize=10)
+    rss_ax.set_ylabel("MiB")
+    rss_ax.set_title("Peak RSS of the process tree, larger of the two steps", fontsize=10)
+    handles, labels = wall_ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(engines), fontsize=9, frameon=False)
+    fig.suptitle(
+        f"make bench: raw->conformed + conformed->purpose-built, NYC yellow taxi\n{subtitle}", fontsize=10
+    )
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -74,7 +74,7 @@ class Steps:
             yield note
         except StepFailedError:
             raise
-        except BaseException as error:
+        except Exception as error:
             self.done.append((name, time.perf_counter() - began, "FAILED"))
             raise StepFailedError(name, error) from error
         self.done.append((name, time.perf_counter() - began, "; ".join(note) or "ok"))

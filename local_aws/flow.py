@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
-from nyc_taxi.audit.runtime.item import TERMINAL_STATUSES, Attr, object_id
+from nyc_taxi.audit.runtime.item import TERMINAL_STATUSES, Attr, Status, object_id
 from nyc_taxi.ingest.runtime.arrivals import PREFIX
 from nyc_taxi.ingest.runtime.environment import VARIABLES, HandlerEnvironment
 from nyc_taxi.jobs.runtime import schemas
@@ -33,6 +33,7 @@ from local_aws.environment import LocalEnvironment
 from shared_config.contract import ContractScope, Param
 
 _DESERIALIZER = TypeDeserializer()
+_NOT_CLAIMED = {"uploaded", "received", Status.REJECTED.value}
 _TABLE_REFERENCE = re.compile(r'"(?P<database>[A-Za-z0-9_]+)"\s*\.\s*"(?P<table>[A-Za-z0-9_]+)"')
 
 
@@ -262,10 +263,16 @@ class DeployedFlow:
         while True:
             for upload in uploads:
                 where = self.progress(upload)
-                if last.get(upload.object_id) != where:
-                    last[upload.object_id] = where
+                if last.get(upload.object_id) == where:
+                    continue
+                # the trigger may claim and start faster than a poll: still say it was received
+                steps = [where]
+                if last.get(upload.object_id, "uploaded") == "uploaded" and where not in _NOT_CLAIMED:
+                    steps.insert(0, "received")
+                last[upload.object_id] = where
+                for step in steps:
                     if on_change is not None:
-                        on_change(upload, where, time.monotonic() - started)
+                        on_change(upload, step, time.monotonic() - started)
             if all(state in TERMINAL_STATUSES for state in last.values()):
                 break
             if time.monotonic() - started > timeout_s:

@@ -205,10 +205,8 @@ def run(args: argparse.Namespace, steps: Steps) -> int:
     from shared_config.loader import load_config
 
     work_dir: Path = args.work_dir.resolve()
-    assemblies = {
-        "infrastructure": args.infrastructure_assembly or work_dir / "assemblies" / "infrastructure",
-        "nyc_taxi": args.etl_assembly or work_dir / "assemblies" / "nyc_taxi",
-    }
+    given = {"infrastructure": args.infrastructure_assembly, "nyc_taxi": args.etl_assembly}
+    assemblies = {name: path or work_dir / "assemblies" / name for name, path in given.items()}
     say(f"demo: nyc_taxi end to end on the embedded local AWS (work dir {work_dir})")
 
     with steps.step("configuration") as note:
@@ -222,11 +220,12 @@ def run(args: argparse.Namespace, steps: Steps) -> int:
     with steps.step("synth") as note:
         for name, out_dir in assemblies.items():
             app = APPS[name]
-            if args.reuse_assemblies or assembly_is_fresh(app, out_dir):
+            if args.reuse_assemblies or given[name] is not None or assembly_is_fresh(app, out_dir):
                 if not (out_dir / "manifest.json").is_file():
                     raise FileNotFoundError(
-                        f"no cloud assembly at {out_dir} (manifest.json missing); run without "
-                        "--reuse-assemblies to synthesize it"
+                        f"no cloud assembly at {out_dir} (manifest.json missing); synthesize it with "
+                        f"`cdk synth -c stage={ENVIRONMENT} -o <dir>` in {app}, or run without "
+                        "--reuse-assemblies and without an assembly path"
                     )
                 say(f"    {name:<15} reused  {out_dir}")
                 note.append(f"{name} reused")
@@ -236,19 +235,21 @@ def run(args: argparse.Namespace, steps: Steps) -> int:
             say(f"    {name:<15} synthesized in {time.perf_counter() - began:5.1f} s -> {out_dir}")
             note.append(f"{name} {time.perf_counter() - began:.0f} s")
 
-    with steps.step("start local AWS") as note:
-        environment = local_environment(
-            work_dir=work_dir / "run",
-            account_id=local.account,
-            region=local.region,
-            spark_cores=args.spark_cores,
-            spark_driver_memory=args.spark_driver_memory,
-        )
-        env = environment.__enter__()
-        note.append(f"moto on port {env.aws.port}")
-        say(f"    moto {env.aws.endpoint_url} (started in {env.aws.started_in_s:.1f} s)")
-    cleanup = ExitStack()
+    cleanup = ExitStack()  # the environment, then the capture subscription: closed in reverse
     try:
+        with steps.step("start local AWS") as note:
+            env = cleanup.enter_context(
+                local_environment(
+                    work_dir=work_dir / "run",
+                    account_id=local.account,
+                    region=local.region,
+                    spark_cores=args.spark_cores,
+                    spark_driver_memory=args.spark_driver_memory,
+                )
+            )
+            note.append(f"moto on port {env.aws.port}")
+            say(f"    moto {env.aws.endpoint_url} (started in {env.aws.started_in_s:.1f} s)")
+
         with steps.step("deploy") as note:
             for name in ("infrastructure", "nyc_taxi"):
                 env.deploy(assemblies[name])
@@ -361,7 +362,6 @@ def run(args: argparse.Namespace, steps: Steps) -> int:
     finally:
         with steps.step("stop"):
             cleanup.close()
-            environment.__exit__(None, None, None)
     return 0
 
 

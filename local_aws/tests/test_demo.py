@@ -31,6 +31,7 @@ def test_demo_exits_non_zero_naming_the_step_when_an_assembly_is_missing(
     assert "demo: FAILED at step 'synth'" in out
     assert str(tmp_path / "missing") in out
     assert "run without --reuse-assemblies" in out
+    assert "stage=local" in out
 
 
 def test_demo_exits_non_zero_naming_the_configuration_step_for_a_bad_config(
@@ -83,3 +84,15 @@ def test_tree_rss_counts_the_children_of_a_process() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+def test_an_assembly_path_given_is_used_as_it_is_never_synthesized_over(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "given"
+
+    code = demo.main(["--work-dir", str(tmp_path / "work"), "--infrastructure-assembly", str(missing)])
+
+    assert code == 1
+    assert "demo: FAILED at step 'synth'" in capsys.readouterr().out
+    assert not missing.exists()

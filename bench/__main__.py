@@ -212,7 +212,7 @@ def main() -> None:
     )
     formats = _choice("BENCH_FORMATS", FORMATS)
     engines = _choice("BENCH_ENGINES", ENGINES)
-    skip = _choice("BENCH_SKIP", ("synth", "tests"))
+    skip = _choice("BENCH_SKIP", ("synth", "tests")) if os.environ.get("BENCH_SKIP", "").strip() else ()
     out = REPO / os.environ.get("BENCH_OUT", "docs/benchmarks")
     load_before = measure.load_average()
     progress(

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from nyc_taxi.jobs.runtime import sample_data
+import nyc_taxi.jobs.runtime.sample_data as sample_data
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "sample-data" / "bench"  # /sample-data/ is git-ignored; files are reused between runs

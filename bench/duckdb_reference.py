@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from nyc_taxi.jobs.runtime import conform, quality, schemas
+import nyc_taxi.jobs.runtime.conform as conform
+import nyc_taxi.jobs.runtime.quality as quality
+import nyc_taxi.jobs.runtime.schemas as schemas
 
 APP_ROOT = Path(__file__).resolve().parents[1] / "etl-jobs" / "nyc_taxi"
 RULES = APP_ROOT / "rules"

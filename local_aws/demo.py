@@ -197,8 +197,8 @@ def _short_rule(values: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace, steps: Steps) -> int:
+    import nyc_taxi.jobs.runtime.sample_data as sample_data
     from nyc_taxi.audit.runtime.item import Attr, Status
-    from nyc_taxi.jobs.runtime import sample_data
 
     from local_aws.environment import local_environment
     from local_aws.flow import DeployedFlow, FlowError, Upload

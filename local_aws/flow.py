@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nyc_taxi.jobs.runtime.schemas as schemas
 from boto3.dynamodb.types import TypeDeserializer
 from nyc_taxi.audit.runtime.item import TERMINAL_STATUSES, Attr, Status, object_id
 from nyc_taxi.ingest.runtime.arrivals import PREFIX
 from nyc_taxi.ingest.runtime.environment import VARIABLES, HandlerEnvironment
-from nyc_taxi.jobs.runtime import schemas
 
 from local_aws.environment import LocalEnvironment
 from shared_config.contract import ContractScope, Param

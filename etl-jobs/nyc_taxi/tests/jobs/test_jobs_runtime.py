@@ -108,3 +108,29 @@ def test_each_generated_defect_is_quarantined_by_its_rule(
     assert report["quarantined_by_rule"] == dict(sorted(made.items()))
     assert report["rows_quarantined"] == sum(made.values())
     assert report["rows_conformed"] == 400 - sum(made.values())
+
+
+@pytest.mark.spark
+def test_the_script_main_passes_exactly_the_contract_arguments_to_the_job(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    from nyc_taxi.jobs.runtime import raw_to_conformed
+    from nyc_taxi.jobs.runtime.arguments import report_key
+
+    from .conftest import FIXTURES
+
+    values = {
+        "conformed_path": str(tmp_path / "conformed"),
+        "quarantine_path": str(tmp_path / "quarantine"),
+        "report_path": str(tmp_path / "reports"),
+        "database": "",
+        "source_path": str(FIXTURES / "yellow_tripdata_2021-01_head50.csv"),
+        "dataset": "yellow_tripdata",
+        "run_id": "run-1",
+    }
+    assert set(values) == set(RAW_TO_CONFORMED.names)
+    argv = [item for name, value in values.items() for item in (f"--{name}", value)]
+    report = raw_to_conformed.main([*argv, "--JOB_ID", "j_1", "--TempDir", "s3://ignored/"])
+    assert report["run_id"] == "run-1"
+    assert report["rows_read"] == 49 == report["rows_conformed"] + report["rows_quarantined"]
+    assert Path(report_key(values["report_path"], "run-1", RAW_TO_CONFORMED.step)).exists()

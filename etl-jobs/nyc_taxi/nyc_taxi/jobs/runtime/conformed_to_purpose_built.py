@@ -158,22 +158,7 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    job = job_runtime.start(CONFORMED_TO_PURPOSE_BUILT, argv)
-    args = job.args
-    run_report = run(
-        job.spark,
-        dataset=args["dataset"],
-        run_id=args["run_id"],
-        conformed_path=args["conformed_path"],
-        purpose_built_path=args["purpose_built_path"],
-        rules_path=args["rules_path"],
-        reference_path=args["reference_path"],
-        report_path=args["report_path"],
-        database=args["database"],
-    )
-    print(report.to_json(run_report), end="")
-    job.commit()
-    return run_report
+    return job_runtime.run_job(CONFORMED_TO_PURPOSE_BUILT, run, argv)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,11 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pyspark.sql import SparkSession
 
+from nyc_taxi.jobs.runtime import report
 from nyc_taxi.jobs.runtime.arguments import JobContract
 
 log = logging.getLogger(__name__)
@@ -70,3 +72,15 @@ def start(contract: JobContract, argv: list[str] | None = None) -> JobRun:
     for key, value in SESSION_CONF.items():
         spark.conf.set(key, value)
     return JobRun(args=glue_args, spark=spark, commit=job.commit, on_glue=True)
+
+
+def run_job(
+    contract: JobContract, run: Callable[..., dict[str, Any]], argv: list[str] | None = None
+) -> dict[str, Any]:
+    """A script's whole `main()`: start, call the pure job with exactly the contract's arguments as
+    keywords, print the run report, commit the Glue job, return the report."""
+    job = start(contract, argv)
+    run_report = run(job.spark, **{name: job.args[name] for name in contract.names})
+    print(report.to_json(run_report), end="")
+    job.commit()
+    return run_report

@@ -162,21 +162,7 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    job = job_runtime.start(RAW_TO_CONFORMED, argv)
-    args = job.args
-    run_report = run(
-        job.spark,
-        source_path=args["source_path"],
-        dataset=args["dataset"],
-        run_id=args["run_id"],
-        conformed_path=args["conformed_path"],
-        quarantine_path=args["quarantine_path"],
-        report_path=args["report_path"],
-        database=args["database"],
-    )
-    print(report.to_json(run_report), end="")
-    job.commit()
-    return run_report
+    return job_runtime.run_job(RAW_TO_CONFORMED, run, argv)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from delivery.buckets import hardened_bucket, kms_bucket
 from delivery.compliance import acknowledge
 from shared_config.model import Lifecycle
 
@@ -75,10 +76,7 @@ class Storage(Construct):
             "AccessLogs",
             bucket_name=names.access_logs,
             encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            **hardened_bucket(),
             versioned=True,
             lifecycle_rules=[_noncurrent_rule(lifecycle)],
             removal_policy=removal_policy,
@@ -100,16 +98,10 @@ class Storage(Construct):
                 self,
                 construct_id,
                 bucket_name=bucket_name,
-                encryption=s3.BucketEncryption.KMS,
-                encryption_key=self.data_key,
-                bucket_key_enabled=True,
-                enforce_ssl=True,
-                minimum_tls_version=1.2,
-                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-                object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+                **kms_bucket(
+                    self.data_key, access_logs=self.access_logs, access_log_prefix=f"{bucket_name}/"
+                ),
                 versioned=True,
-                server_access_logs_bucket=self.access_logs,
-                server_access_logs_prefix=f"{bucket_name}/",
                 lifecycle_rules=_zone_rules(lifecycle, expiry_days=expiry_days),
                 removal_policy=removal_policy,
                 auto_delete_objects=auto_delete_objects,

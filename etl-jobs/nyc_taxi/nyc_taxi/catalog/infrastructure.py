@@ -14,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from delivery.buckets import kms_bucket
 from nyc_taxi.catalog.queries import NamedQuery, named_queries
 from nyc_taxi.jobs.locations import CONFORMED_PREFIX, PURPOSE_BUILT_PREFIX, QUARANTINE_PREFIX
 from nyc_taxi.jobs.runtime import schemas
@@ -90,15 +91,7 @@ class Catalog(Construct):
         self.results_bucket = s3.Bucket(
             self,
             "QueryResults",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_log_bucket,
-            server_access_logs_prefix="nyc_taxi/athena-results/",
+            **kms_bucket(key, access_logs=access_log_bucket, access_log_prefix="nyc_taxi/athena-results/"),
             lifecycle_rules=[
                 s3.LifecycleRule(
                     expiration=cdk.Duration.days(query_results_expiry_days),

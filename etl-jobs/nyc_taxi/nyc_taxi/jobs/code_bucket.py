@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3_deployment
 from constructs import Construct
 
+from delivery.buckets import kms_bucket
 from nyc_taxi.packaging.bundles import (
     APP_ROOT,
     CODE_BUNDLE,
@@ -47,16 +48,8 @@ class JobCode(Construct):
         self.bucket = s3.Bucket(
             self,
             "Bucket",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=key,
-            bucket_key_enabled=True,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
+            **kms_bucket(key, access_logs=access_log_bucket, access_log_prefix="nyc_taxi/code/"),
             versioned=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_log_bucket,
-            server_access_logs_prefix="nyc_taxi/code/",
             lifecycle_rules=[
                 s3.LifecycleRule(
                     noncurrent_version_expiration=cdk.Duration.days(noncurrent_version_expiry_days),

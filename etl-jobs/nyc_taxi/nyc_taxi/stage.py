@@ -68,12 +68,4 @@ class NycTaxiStage(cdk.Stage):
             stack_name=stack_name(settings.prefix, env_config),
             description=f"nyc_taxi job family ({env_config.name}): ingestion, audit, Glue jobs, catalog",
         )
-        apply_standard_tags(
-            self,
-            StandardTags(
-                project=settings.project,
-                app=APP_NAME,
-                environment=env_config.name,
-                cost_centre=settings.cost_centre,
-            ),
-        )
+        apply_standard_tags(self, StandardTags.of(settings, app=APP_NAME, environment=env_config.name))

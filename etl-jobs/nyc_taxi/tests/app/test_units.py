@@ -315,3 +315,14 @@ def test_athena_workgroup_enforces_encrypted_results(synthesized: Synthesized, d
     dev.has_resource_properties(
         "AWS::Glue::Database", {"DatabaseInput": Match.object_like({"Name": "dlk_nyc_taxi"})}
     )
+
+
+def test_stage_resources_carry_the_standard_tags(synthesized: Synthesized, prod: Template) -> None:
+    settings = synthesized.settings
+    (table,) = prod.find_resources("AWS::DynamoDB::Table").values()
+    assert {tag["Key"]: tag["Value"] for tag in table["Properties"]["Tags"]} == {
+        "project": settings.project,
+        "app": "nyc-taxi",
+        "environment": "prod",
+        "cost-centre": settings.cost_centre,
+    }

@@ -27,12 +27,10 @@ DEFINITION = {
 }
 
 
-def _run_sync_state_machine(aws: LocalAws, name: str) -> dict[str, Any]:
-    aws.client("glue").create_job(
-        Name="job", Role=ROLE, Command={"Name": "glueetl", "ScriptLocation": "s3://b/k.py"}
-    )
+def _execute(aws: LocalAws, name: str, definition: dict[str, Any]) -> dict[str, Any]:
+    """Create a state machine, start one execution and return its description once it has ended."""
     sfn = aws.client("stepfunctions")
-    arn = sfn.create_state_machine(name=name, definition=json.dumps(DEFINITION), roleArn=ROLE)[
+    arn = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)[
         "stateMachineArn"
     ]
     execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
@@ -40,6 +38,16 @@ def _run_sync_state_machine(aws: LocalAws, name: str) -> dict[str, Any]:
     while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
         assert time.monotonic() < deadline, "state machine still running after 30 s"
         time.sleep(0.1)
+    return dict(described)
+
+
+def _run_sync_state_machine(aws: LocalAws, name: str) -> dict[str, Any]:
+    aws.client("glue").create_job(
+        Name="job", Role=ROLE, Command={"Name": "glueetl", "ScriptLocation": "s3://b/k.py"}
+    )
+    sfn = aws.client("stepfunctions")
+    described = _execute(aws, name, DEFINITION)
+    execution = described["executionArn"]
     history = sfn.get_execution_history(executionArn=execution)["events"]
     failures = [event["taskFailedEventDetails"] for event in history if "taskFailedEventDetails" in event]
     return {"status": described["status"], "output": described.get("output"), "failures": failures}
@@ -107,15 +115,7 @@ def _run_get_object_state_machine(aws: LocalAws, name: str) -> dict[str, Any]:
     if "reports" not in {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}:
         s3.create_bucket(Bucket="reports")
     s3.put_object(Bucket="reports", Key="run.json", Body=json.dumps(REPORT).encode())
-    sfn = aws.client("stepfunctions")
-    arn = sfn.create_state_machine(name=name, definition=json.dumps(GET_OBJECT_DEFINITION), roleArn=ROLE)[
-        "stateMachineArn"
-    ]
-    execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
-    deadline = time.monotonic() + 30
-    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, "state machine still running after 30 s"
-        time.sleep(0.1)
+    described = _execute(aws, name, GET_OBJECT_DEFINITION)
     return {
         "status": described["status"],
         "output": described.get("output"),

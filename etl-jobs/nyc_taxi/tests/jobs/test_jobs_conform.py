@@ -198,7 +198,7 @@ def test_rows_read_equal_rows_conformed_plus_quarantined(spark: SparkSession) ->
     result = conform.to_conformed(
         frame, dataset="yellow_tripdata", source_file="f", run_id="r", file_month=JANUARY
     )
-    counts = conform.count(result)
+    counts = conform.count(result.classified, result.rules)
     assert (counts.rows_conformed, counts.rows_quarantined) == (3, 3)
     assert result.conformed.count() + result.quarantine.count() == frame.count() == 6
     assert counts.quarantined_by_rule == {

@@ -178,3 +178,36 @@ def test_without_a_database_catalog_upkeep_is_skipped_and_logged(
 def test_unsupported_file_type_is_refused_before_reading(spark: SparkSession, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"name it \*\.csv, \*\.csv\.gz or \*\.parquet"):
         run(spark, tmp_path / "out", str(tmp_path / "yellow_tripdata_2021-01.xlsx"))
+
+
+def _run_folder(out: Path) -> list[str]:
+    return sorted(p.name for p in (out / "_reports" / "run-1").iterdir() if not p.name.endswith(".crc"))
+
+
+def test_the_staged_copy_is_removed_when_the_run_ends(spark: SparkSession, tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "raw" / "yellow_tripdata" / "yellow_tripdata_2021-01.csv", {}, {PU: "x"})
+    run(spark, tmp_path / "out", source)
+    assert _run_folder(tmp_path / "out") == ["raw_to_conformed.json"]
+
+
+def test_counts_that_do_not_reconcile_write_nothing_and_remove_the_staged_copy(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nyc_taxi.jobs.runtime import conform
+
+    real_count = conform.count
+
+    def one_row_short(classified: Any, rules: tuple[str, ...]) -> conform.Counts:
+        counts = real_count(classified, rules)
+        return conform.Counts(
+            counts.rows_classified, counts.rows_conformed - 1, counts.rows_quarantined,
+            counts.quarantined_by_rule, counts.partitions,
+        )  # fmt: skip
+
+    monkeypatch.setattr(conform, "count", one_row_short)
+    source = write_csv(tmp_path / "raw" / "yellow_tripdata" / "yellow_tripdata_2021-01.csv", {}, {})
+    with pytest.raises(raw_to_conformed.ReconciliationError, match="read 2 rows but classified 1 conformed"):
+        run(spark, tmp_path / "out", source)
+    assert not (tmp_path / "out" / "conformed").exists()
+    assert not (tmp_path / "out" / "quarantine").exists()
+    assert _run_folder(tmp_path / "out") == []

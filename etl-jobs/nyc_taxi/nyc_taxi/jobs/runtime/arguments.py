@@ -63,3 +63,8 @@ JOBS: tuple[JobContract, ...] = (RAW_TO_CONFORMED, CONFORMED_TO_PURPOSE_BUILT)
 def report_key(report_path: str, run_id: str, step: str) -> str:
     """Where a job run writes its run report: `<report_path>/<run_id>/<step>.json`."""
     return f"{report_path.rstrip('/')}/{run_id}/{step}.json"
+
+
+def staging_key(report_path: str, run_id: str, step: str) -> str:
+    """Where a job run keeps intermediate data it removes when done: `<report_path>/<run_id>/_staging_<step>/`."""
+    return f"{report_path.rstrip('/')}/{run_id}/_staging_{step}/"

@@ -16,9 +16,11 @@ and month, so a month usually holds one `source_key`.
 Rows are never lost: the job counts the rows it read and refuses to write anything unless
 rows read == rows conformed + rows quarantined.
 
-Cost, one pass: the file is scanned and parsed once; one aggregation counts rows, rules and months while
-filling a cache of the classified rows (typed values, plus the text of quarantined rows only), and
-both writes read that cache.
+Cost: the file is scanned, parsed and classified once, into a staging copy of the classified rows
+(Parquet: typed values, plus the text of quarantined rows only) under `<report_path>/<run_id>/_staging_raw_to_conformed/`.
+The counts and both writes read that copy, and the run removes it when it ends, failed or not. Staging
+on storage costs a third of Spark's in-memory cache here (the columnar cache encodes every batch on the
+JVM heap; Parquet is written once and read back by column), and it holds no executor memory.
 """
 
 from __future__ import annotations
@@ -27,11 +29,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 
 from nyc_taxi.jobs.runtime import catalog, conform, job_runtime, report, schemas, storage
-from nyc_taxi.jobs.runtime.arguments import RAW_TO_CONFORMED, report_key
+from nyc_taxi.jobs.runtime.arguments import RAW_TO_CONFORMED, report_key, staging_key
 
 log = logging.getLogger(__name__)
 
@@ -65,57 +66,60 @@ def run(
     if file_month is None:
         log.warning("no YYYY-MM in %s: rule pickup_outside_file_month is not applied", source_path)
 
-    with durations.phase("read_and_classify"):
-        raw = storage.read_trips(spark, source_path)
-        result = conform.to_conformed(
-            raw, dataset=dataset, source_file=source_path, run_id=run_id, file_month=file_month
-        )
-        # One pass over the file: parsing, classifying and counting happen in a single aggregation that
-        # also fills the cache both writes read from. The cached frame is a row-for-row projection of
-        # the file (no filter, no join), so its row count is the number of rows read; it keeps the
-        # file's text only on quarantined rows (see `conform.to_conformed`).
-        result.classified.persist(StorageLevel.MEMORY_AND_DISK)
-        counts = conform.count(result)
-        rows_read = counts.rows_classified
-    if rows_read != counts.rows_conformed + counts.rows_quarantined:
-        raise ReconciliationError(
-            f"{source_path}: read {rows_read} rows but classified {counts.rows_conformed} conformed + "
-            f"{counts.rows_quarantined} quarantined; nothing was written"
-        )
+    staging = staging_key(report_path, run_id, RAW_TO_CONFORMED.step)
+    try:
+        with durations.phase("read_and_classify"):
+            raw = storage.read_trips(spark, source_path)
+            result = conform.to_conformed(
+                raw, dataset=dataset, source_file=source_path, run_id=run_id, file_month=file_month
+            )
+            with job_runtime.session_conf(spark, conform.CLASSIFY_CONF):
+                storage.replace_parquet(result.classified, staging)
+            # The staged copy is a row-for-row projection of the file (no filter, no join), so its row
+            # count is the number of rows read.
+            classified = spark.read.parquet(staging)
+        with durations.phase("count"):
+            counts = conform.count(classified, result.rules)
+            rows_read = counts.rows_classified
+        if rows_read != counts.rows_conformed + counts.rows_quarantined:
+            raise ReconciliationError(
+                f"{source_path}: read {rows_read} rows but classified {counts.rows_conformed} conformed + "
+                f"{counts.rows_quarantined} quarantined; nothing was written"
+            )
+        conformed, quarantine = conform.split(classified, dataset=dataset)
 
-    conformed_spec = schemas.conformed_table(dataset)
-    conformed_location = conformed_spec.location(conformed_path)
-    written = [{**month, "source_key": key} for month in counts.partitions]
-    written_months = {(p["pickup_year"], p["pickup_month"]) for p in counts.partitions}
-    stale = [
-        partition
-        for partition in storage.list_partitions(
-            spark, conformed_location, conformed_spec.partition_names, {"source_key": key}
-        )
-        if (int(partition["pickup_year"]), int(partition["pickup_month"])) not in written_months
-    ]
-    with durations.phase("write_conformed"):
-        if written:
-            storage.overwrite_partitions(result.conformed, conformed_location, conformed_spec.partition_names)
-        storage.delete_partitions(spark, conformed_location, stale, conformed_spec.partition_names)
+        conformed_spec = schemas.conformed_table(dataset)
+        conformed_location = conformed_spec.location(conformed_path)
+        written = [{**month, "source_key": key} for month in counts.partitions]
+        written_months = {(p["pickup_year"], p["pickup_month"]) for p in counts.partitions}
+        stale = [
+            partition
+            for partition in storage.list_partitions(
+                spark, conformed_location, conformed_spec.partition_names, {"source_key": key}
+            )
+            if (int(partition["pickup_year"]), int(partition["pickup_month"])) not in written_months
+        ]
+        with durations.phase("write_conformed"):
+            if written:
+                storage.overwrite_partitions(conformed, conformed_location, conformed_spec.partition_names)
+            storage.delete_partitions(spark, conformed_location, stale, conformed_spec.partition_names)
 
-    quarantine_spec = schemas.quarantine_table(dataset)
-    quarantine_location = quarantine_spec.location(quarantine_path)
-    quarantine_partitions = [{"source_key": key}] if counts.rows_quarantined else []
-    with durations.phase("write_quarantine"):
-        if quarantine_partitions:
-            storage.overwrite_partitions(
-                result.quarantine, quarantine_location, quarantine_spec.partition_names
-            )
-            quarantine_stale: list[dict[str, str]] = []
-        else:
-            quarantine_stale = storage.list_partitions(
-                spark, quarantine_location, quarantine_spec.partition_names, {"source_key": key}
-            )
-            storage.delete_partitions(
-                spark, quarantine_location, quarantine_stale, quarantine_spec.partition_names
-            )
-    result.classified.unpersist()
+        quarantine_spec = schemas.quarantine_table(dataset)
+        quarantine_location = quarantine_spec.location(quarantine_path)
+        quarantine_partitions = [{"source_key": key}] if counts.rows_quarantined else []
+        with durations.phase("write_quarantine"):
+            if quarantine_partitions:
+                storage.overwrite_partitions(quarantine, quarantine_location, quarantine_spec.partition_names)
+                quarantine_stale: list[dict[str, str]] = []
+            else:
+                quarantine_stale = storage.list_partitions(
+                    spark, quarantine_location, quarantine_spec.partition_names, {"source_key": key}
+                )
+                storage.delete_partitions(
+                    spark, quarantine_location, quarantine_stale, quarantine_spec.partition_names
+                )
+    finally:
+        storage.delete_folder(spark, staging)
 
     with durations.phase("catalog"):
         catalog_result = catalog.apply(

@@ -107,12 +107,22 @@ def list_partitions(
     return sorted(found, key=lambda p: [p[n] for n in names])
 
 
+def delete_folder(spark: SparkSession, path: str) -> None:
+    """Remove a folder and everything below it (nothing happens when it does not exist)."""
+    hadoop_path, fs = _hadoop(spark, path)
+    fs.delete(hadoop_path, True)
+
+
 def delete_partitions(
     spark: SparkSession, location: str, partitions: Iterable[Mapping[str, object]], names: Sequence[str]
 ) -> None:
     for partition in partitions:
-        hadoop_path, fs = _hadoop(spark, partition_folder(location, partition, names))
-        fs.delete(hadoop_path, True)
+        delete_folder(spark, partition_folder(location, partition, names))
+
+
+def replace_parquet(frame: DataFrame, location: str) -> None:
+    """Write Parquet to a folder, replacing whatever it held."""
+    frame.write.mode("overwrite").parquet(location)
 
 
 def overwrite_partitions(frame: DataFrame, location: str, names: Sequence[str]) -> None:

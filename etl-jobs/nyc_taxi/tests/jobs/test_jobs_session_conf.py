@@ -1,0 +1,27 @@
+"""job_runtime.session_conf: settings for one block of a job, the session's own values afterwards."""
+
+from __future__ import annotations
+
+import pytest
+from nyc_taxi.jobs.runtime import conform, job_runtime
+from pyspark.sql import SparkSession
+
+pytestmark = pytest.mark.spark
+
+LIMIT = "spark.sql.codegen.hugeMethodLimit"
+
+
+def test_a_setting_holds_inside_the_block_and_the_previous_value_returns(spark: SparkSession) -> None:
+    spark.conf.set(LIMIT, "12345")
+    with job_runtime.session_conf(spark, conform.CLASSIFY_CONF):
+        assert spark.conf.get(LIMIT) == "8000"
+    assert spark.conf.get(LIMIT) == "12345"
+    spark.conf.unset(LIMIT)
+
+
+def test_the_previous_value_returns_when_the_block_fails(spark: SparkSession) -> None:
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+    with pytest.raises(RuntimeError), job_runtime.session_conf(spark, {"spark.sql.shuffle.partitions": "7"}):
+        assert spark.conf.get("spark.sql.shuffle.partitions") == "7"
+        raise RuntimeError("job failed")
+    assert spark.conf.get("spark.sql.shuffle.partitions") == before

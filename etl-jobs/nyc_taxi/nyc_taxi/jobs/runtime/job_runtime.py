@@ -78,17 +78,17 @@ def start(contract: JobContract, argv: list[str] | None = None) -> JobRun:
 @contextmanager
 def session_conf(spark: SparkSession, conf: Mapping[str, str]) -> Iterator[None]:
     """Runtime SQL settings for the block only; the previous values (or defaults) come back after it."""
-    before = {key: spark.conf.get(key, None) for key in conf}
+    before: dict[str, str | None] = {key: spark.conf.get(key, None) for key in conf}
     for key, value in conf.items():
         spark.conf.set(key, value)
     try:
         yield
     finally:
-        for key, value in before.items():
-            if value is None:
+        for key, previous in before.items():
+            if previous is None:
                 spark.conf.unset(key)
             else:
-                spark.conf.set(key, value)
+                spark.conf.set(key, previous)
 
 
 def run_job(

@@ -1,18 +1,14 @@
-"""The scripts' argument handling, the local runner's input checks, and the sample-data generator."""
+"""The scripts' argument handling and the local runner's input checks (the sample-data generator:
+test_sample_data.py)."""
 
 from __future__ import annotations
 
-import csv
-import hashlib
-from collections import Counter
 from pathlib import Path
 
 import pytest
-from nyc_taxi.jobs.runtime import job_runtime, local_run, sample_data
+from nyc_taxi.jobs.runtime import job_runtime, local_run
 from nyc_taxi.jobs.runtime.arguments import CONFORMED_TO_PURPOSE_BUILT, RAW_TO_CONFORMED
 from pyspark.sql import SparkSession
-
-from .test_jobs_raw_to_conformed import run as run_raw
 
 
 def _argv(names: tuple[str, ...]) -> list[str]:
@@ -50,64 +46,6 @@ def test_run_job_needs_a_dataset_it_can_tell(tmp_path: Path) -> None:
     trips.write_text("a\n")
     with pytest.raises(SystemExit, match=r"cannot tell the dataset of trips\.csv"):
         local_run.main(["raw_to_conformed", "--input", str(trips), "--output", str(tmp_path / "o")])
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.mark.parametrize("file_format", ["csv", "csv.gz"])
-def test_sample_data_is_deterministic_per_seed(tmp_path: Path, file_format: str) -> None:
-    def write(folder: str, seed: int) -> Path:
-        return sample_data.write(
-            tmp_path / folder, rows=300, dataset="green_tripdata", file_format=file_format, month="2021-02",
-            dirty=0.1, seed=seed,
-        )  # fmt: skip
-
-    first, again, other = write("a", 7), write("b", 7), write("c", 8)
-    assert first.name == f"green_tripdata_2021-02.{file_format}"
-    assert _digest(first) == _digest(again) != _digest(other)
-
-
-def test_sample_data_uses_real_zone_ids_and_the_published_header(tmp_path: Path) -> None:
-    path = sample_data.write(
-        tmp_path, rows=500, dataset="yellow_tripdata", file_format="csv", month="2021-01", dirty=0, seed=1
-    )
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        rows = list(reader)
-    assert reader.fieldnames == sample_data.published_columns("yellow_tripdata")
-    assert {int(r["PULocationID"]) for r in rows} <= set(sample_data.zone_ids())
-    assert len({r["PULocationID"] for r in rows}) > 100
-
-
-def test_sample_data_refuses_a_dirty_share_outside_0_1() -> None:
-    with pytest.raises(ValueError, match="between 0 and 1"):
-        list(sample_data.generate(rows=1, dataset="yellow_tripdata", month="2021-01", dirty=5, seed=1))
-
-
-@pytest.mark.spark
-@pytest.mark.parametrize("file_format", ["csv", "parquet"])
-def test_each_generated_defect_is_quarantined_by_its_rule(
-    spark: SparkSession, tmp_path: Path, file_format: str
-) -> None:
-    trips = sample_data.generate(
-        rows=400,
-        dataset="yellow_tripdata",
-        month="2021-01",
-        dirty=0.25,
-        seed=3,
-        text_defects=file_format == "csv",
-    )
-    made = Counter(rule for _, rule in trips if rule)
-    path = sample_data.write(
-        tmp_path / "in", rows=400, dataset="yellow_tripdata", file_format=file_format, month="2021-01",
-        dirty=0.25, seed=3,
-    )  # fmt: skip
-    report = run_raw(spark, tmp_path / "out", str(path))
-    assert report["quarantined_by_rule"] == dict(sorted(made.items()))
-    assert report["rows_quarantined"] == sum(made.values())
-    assert report["rows_conformed"] == 400 - sum(made.values())
 
 
 @pytest.mark.spark

@@ -6,9 +6,16 @@
 Writes `<output>/<dataset>_<month>.<csv|csv.gz|parquet>` with the dataset's published columns (the
 2021+ set), pickups inside the month, real zone ids (the LocationIDs of reference/taxi_zone_lookup.csv),
 plausible durations, distances and amounts. A share `--dirty` of the rows breaks exactly one data-quality
-rule each (text that does not parse only in CSV; Parquet is typed), so a run's quarantine can be
-predicted. The same arguments always give the same bytes (one `random.Random(seed)`). Parquet is
-converted from the CSV by DuckDB (the `local` dependency group).
+rule each, chosen uniformly from `defect_rules(...)` (text that does not parse only in CSV; Parquet is
+typed), so a run's quarantine can be predicted (`generate(...)` or `chunks(...)` tell which rule each row
+was made to break). The same arguments always give the same bytes.
+
+Column-wise with numpy: the rows are made in chunks of `CHUNK_ROWS` (each chunk from its own
+`numpy.random.default_rng` seeded with (seed, chunk index)), amounts as integer cents. CSV text is built
+with pyarrow compute kernels and written as it is (unquoted, empty fields for missing values, gzip with
+mtime=0); Parquet is written by pyarrow from the typed arrays with TLC's Parquet types (integer ids,
+double counts and money, timestamps). numpy and pyarrow are imported inside the functions: this module
+ships to Glue with the job code, which never calls it.
 """
 
 from __future__ import annotations
@@ -16,23 +23,36 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
-import io
-import random
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nyc_taxi.jobs.runtime import schemas
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Ints = npt.NDArray[np.int64]
+    Mask = npt.NDArray[np.bool_]
 
 APP_ROOT = Path(__file__).resolve().parents[3]
 ZONE_LOOKUP = APP_ROOT / "reference" / "taxi_zone_lookup.csv"
 FORMATS = ("csv", "csv.gz", "parquet")
-_TS = "%Y-%m-%d %H:%M:%S"
+CHUNK_ROWS = 1_000_000  # rows made (and written) at a time: ~0.3 GB of arrays and text per chunk
+GZIP_LEVEL = 6
 
 Row = dict[str, str]
+
+# How a published column is held while generating (all as int64) and rendered:
+# "int" as is, "ts" epoch seconds, "money" cents (trip_distance too: hundredths of a mile), "flag" 0=N 1=Y.
+_TIMESTAMP_COLUMNS = ("pickup_datetime", "dropoff_datetime")
+_MONEY_TYPES = {schemas.MONEY, schemas.DOUBLE}
+# TLC publishes these two as doubles in its Parquet files; every other id is an integer.
+_DOUBLE_IN_PARQUET = {"passenger_count", "ratecode_id"}
 
 
 def zone_ids(path: Path = ZONE_LOOKUP) -> list[int]:
@@ -44,137 +64,326 @@ def published_columns(dataset: str) -> list[str]:
     return [c.published for c in schemas.raw_columns(dataset) if c.published != "cbd_congestion_fee"]
 
 
-def _money(value: float) -> str:
-    return f"{value:.2f}"
+def _columns(dataset: str) -> list[schemas.RawColumn]:
+    published = set(published_columns(dataset))
+    return [c for c in schemas.raw_columns(dataset) if c.published in published]
 
 
-def valid_trip(
-    rng: random.Random, dataset: str, month_start: datetime, month_days: int, zones: list[int]
-) -> Row:
-    pickup = month_start + timedelta(seconds=rng.randrange(month_days * 86_400))
-    minutes = rng.uniform(2, 60)
-    distance = round(max(0.1, minutes * rng.uniform(0.1, 0.4)), 2)
-    fare = round(2.5 + 2.5 * distance + 0.5 * minutes, 1)
-    payment = rng.choices([1, 2, 3, 4], weights=[70, 27, 2, 1])[0]
-    tip = round(fare * rng.uniform(0.1, 0.25), 2) if payment == 1 else 0.0
-    tolls = 6.55 if rng.random() < 0.05 else 0.0
-    congestion = 2.5 if rng.random() < 0.8 else 0.0
-    total = fare + 0.5 + 0.5 + tip + tolls + 0.3 + congestion
-    prefix = "tpep" if dataset == "yellow_tripdata" else "lpep"
-    row = {
-        "VendorID": str(rng.choice([1, 2])),
-        f"{prefix}_pickup_datetime": pickup.strftime(_TS),
-        f"{prefix}_dropoff_datetime": (pickup + timedelta(minutes=minutes)).strftime(_TS),
-        "passenger_count": ""
-        if rng.random() < 0.03
-        else str(rng.choices(range(7), [3, 70, 15, 5, 3, 2, 2])[0]),
-        "trip_distance": f"{distance:.2f}",
-        "RatecodeID": str(rng.choices([1, 2, 5], [95, 4, 1])[0]),
-        "store_and_fwd_flag": rng.choices(["N", "Y"], [99, 1])[0],
-        "PULocationID": str(rng.choice(zones)),
-        "DOLocationID": str(rng.choice(zones)),
-        "payment_type": str(payment),
-        "fare_amount": _money(fare),
-        "extra": "0.50",
-        "mta_tax": "0.50",
-        "tip_amount": _money(tip),
-        "tolls_amount": _money(tolls),
-        "improvement_surcharge": "0.30",
-        "total_amount": _money(total),
-        "congestion_surcharge": _money(congestion),
-    }
-    if dataset == "yellow_tripdata":
-        row["airport_fee"] = "0.00"
-    else:
-        row["ehail_fee"] = ""
-        row["trip_type"] = str(rng.choice([1, 2]))
-    return row
+def _kind(column: schemas.RawColumn) -> str:
+    if column.hive_type == schemas.TIMESTAMP:
+        return "ts"
+    if column.hive_type in _MONEY_TYPES:
+        return "money"
+    if column.hive_type == schemas.STRING:
+        return "flag"
+    return "int"
 
 
-def _defects(dataset: str, *, text: bool) -> list[tuple[str, Callable[[Row, random.Random], None]]]:
-    """(rule it breaks, how to break a valid row)."""
+def _csv_field(value: str) -> str:
+    """`value` as one CSV field (quoted only when it has to be, as the csv module does)."""
+    if any(char in value for char in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+class _Sink(Protocol):
+    def write(self, data: Any, /) -> int: ...
+
+
+@dataclass
+class Chunk:
+    """Up to `CHUNK_ROWS` trips, column-wise: int64 values and null masks by published column name,
+    and per row the index in `defects` of the rule it was made to break (-1: a valid trip)."""
+
+    rows: int
+    values: dict[str, Ints]
+    nulls: dict[str, Mask]
+    defect: Ints
+    defects: tuple[str, ...]
+    text: dict[str, dict[str, str]]  # textual defects: column -> {rule: text that does not parse}
+
+    def broken(self) -> list[str | None]:
+        """The rule each row was made to break (None for a valid trip)."""
+        return [self.defects[i] if i >= 0 else None for i in self.defect.tolist()]
+
+
+_Spoil = Callable[[Chunk, "Mask"], None]
+
+
+def _defects(
+    dataset: str, *, month_start: datetime
+) -> tuple[list[tuple[str, _Spoil]], list[tuple[str, str, str]]]:
+    """(rule, how to break a valid row's typed values) and (rule, column, text) for text that does not parse."""
     prefix = "tpep" if dataset == "yellow_tripdata" else "lpep"
     pickup, dropoff = f"{prefix}_pickup_datetime", f"{prefix}_dropoff_datetime"
+    # A whole-seconds shift that moves a pickup from the file's month to the same month of 2009 (2019 for
+    # a 2009 file): far outside the month, still a valid time, and the drop-off keeps its distance.
+    year = 2009 if month_start.year != 2009 else 2019
+    shift = int((month_start - month_start.replace(year=year)).total_seconds())
 
-    def swap_times(row: Row, _: random.Random) -> None:
-        row[pickup], row[dropoff] = row[dropoff], row[pickup]
-
-    def negative(column: str) -> Callable[[Row, random.Random], None]:
-        return lambda row, _: row.__setitem__(
-            column, "-" + row[column].lstrip("-") if row[column] != "0.00" else "-1.00"
+    def swap_times(chunk: Chunk, rows: Mask) -> None:
+        chunk.values[pickup][rows], chunk.values[dropoff][rows] = (
+            chunk.values[dropoff][rows],
+            chunk.values[pickup][rows],
         )
 
-    def set_to(column: str, value: str) -> Callable[[Row, random.Random], None]:
-        return lambda row, _: row.__setitem__(column, value)
+    def negative(column: str) -> _Spoil:
+        def spoil(chunk: Chunk, rows: Mask) -> None:
+            import numpy as np
 
-    def year_2009(row: Row, _: random.Random) -> None:
-        row[pickup] = "2009" + row[pickup][4:]
-        row[dropoff] = "2009" + row[dropoff][4:]
+            values = chunk.values[column][rows]
+            chunk.values[column][rows] = np.where(values != 0, -np.abs(values), -100)
 
-    typed = [
+        return spoil
+
+    def set_to(column: str, value: int) -> _Spoil:
+        def spoil(chunk: Chunk, rows: Mask) -> None:
+            chunk.values[column][rows] = value
+            if column in chunk.nulls:
+                chunk.nulls[column][rows] = False
+
+        return spoil
+
+    def year_2009(chunk: Chunk, rows: Mask) -> None:
+        chunk.values[pickup][rows] -= shift
+        chunk.values[dropoff][rows] -= shift
+
+    def pickup_missing(chunk: Chunk, rows: Mask) -> None:
+        chunk.nulls[pickup][rows] = True
+
+    typed: list[tuple[str, _Spoil]] = [
         ("dropoff_before_pickup", swap_times),
         ("negative_distance", negative("trip_distance")),
         ("negative_fare", negative("fare_amount")),
-        ("passenger_count_out_of_range", set_to("passenger_count", "12")),
-        ("pickup_zone_out_of_range", set_to("PULocationID", "0")),
-        ("dropoff_zone_out_of_range", set_to("DOLocationID", "300")),
+        ("passenger_count_out_of_range", set_to("passenger_count", 12)),
+        ("pickup_zone_out_of_range", set_to("PULocationID", 0)),
+        ("dropoff_zone_out_of_range", set_to("DOLocationID", 300)),
         ("pickup_outside_file_month", year_2009),
-        ("pickup_missing", set_to(pickup, "")),
+        ("pickup_missing", pickup_missing),
     ]
     textual = [
-        ("unparseable_pickup_datetime", set_to(pickup, "2021-13-45 25:61:00")),
-        ("unparseable_fare_amount", set_to("fare_amount", "12,50")),
-        ("unparseable_passenger_count", set_to("passenger_count", "one")),
+        ("unparseable_pickup_datetime", pickup, "2021-13-45 25:61:00"),
+        ("unparseable_fare_amount", "fare_amount", "12,50"),
+        ("unparseable_passenger_count", "passenger_count", "one"),
     ]
-    return typed + textual if text else typed
+    return typed, textual
+
+
+def defect_rules(dataset: str, *, text_defects: bool = True) -> tuple[str, ...]:
+    """The rules a dirty row may break, in the order they are chosen from."""
+    typed, textual = _defects(dataset, month_start=datetime(2021, 1, 1))
+    return tuple(rule for rule, _ in typed) + (tuple(rule for rule, _, _ in textual) if text_defects else ())
+
+
+def _month(month: str) -> tuple[datetime, int]:
+    month_start = datetime.strptime(month, "%Y-%m")
+    next_month = (month_start + timedelta(days=32)).replace(day=1)
+    return month_start, (next_month - month_start).days
+
+
+def chunks(
+    *, rows: int, dataset: str, month: str, dirty: float, seed: int, text_defects: bool = True
+) -> Iterator[Chunk]:
+    """The trips, `CHUNK_ROWS` at a time, typed defects applied (textual ones are applied as text)."""
+    import numpy as np
+
+    if not 0 <= dirty <= 1:
+        raise ValueError(f"dirty share {dirty} must be between 0 and 1 (e.g. 0.02 for 2%)")
+    if rows < 0:
+        raise ValueError(f"rows {rows} must be 0 or more")
+    columns = _columns(dataset)
+    month_start, days = _month(month)
+    epoch_start = int((month_start - datetime(1970, 1, 1)).total_seconds())
+    zones = np.asarray(zone_ids(), dtype=np.int64)
+    typed, textual = _defects(dataset, month_start=month_start)
+    spoils = typed + ([(rule, _text_only) for rule, _, _ in textual] if text_defects else [])
+    text: dict[str, dict[str, str]] = {}
+    if text_defects:
+        for rule, column, value in textual:
+            text.setdefault(column, {})[rule] = value
+    by_name = {c.name: c.published for c in columns}
+    for index, start in enumerate(range(0, rows, CHUNK_ROWS)):
+        size = min(CHUNK_ROWS, rows - start)
+        rng = np.random.default_rng([abs(seed), int(seed < 0), index])
+        values = _valid_trips(rng, size, dataset=dataset, epoch_start=epoch_start, days=days, zones=zones)
+        named = {by_name[name]: array for name, array in values.items()}
+        nulls = {
+            by_name["pickup_datetime"]: np.zeros(size, dtype=np.bool_),
+            by_name["passenger_count"]: rng.random(size) < 0.03,
+        }
+        if dataset == "green_tripdata":
+            nulls["ehail_fee"] = np.ones(size, dtype=np.bool_)
+        defect = np.where(rng.random(size) < dirty, rng.integers(0, len(spoils), size), -1).astype(np.int64)
+        chunk = Chunk(size, named, nulls, defect, tuple(rule for rule, _ in spoils), text)
+        for number, (_, spoil) in enumerate(spoils):
+            chosen = defect == number
+            if chosen.any():
+                spoil(chunk, chosen)
+        yield chunk
+
+
+def _text_only(chunk: Chunk, rows: Mask) -> None:
+    """A textual defect leaves the typed values alone (the CSV text is replaced when rendered)."""
+
+
+def _valid_trips(
+    rng: np.random.Generator, size: int, *, dataset: str, epoch_start: int, days: int, zones: Ints
+) -> dict[str, Ints]:
+    """Valid trips by conformed column name (the formulas and shares of the row-by-row generator)."""
+    import numpy as np
+
+    def pick(choices: list[int], weights: list[int]) -> Ints:
+        p = np.asarray(weights, dtype=np.float64)
+        chosen: Ints = np.asarray(choices, dtype=np.int64)[rng.choice(len(choices), size=size, p=p / p.sum())]
+        return chosen
+
+    pickup = epoch_start + rng.integers(0, days * 86_400, size, dtype=np.int64)
+    minutes = rng.uniform(2, 60, size)
+    distance = np.maximum(10, np.rint(minutes * rng.uniform(0.1, 0.4, size) * 100)).astype(np.int64)
+    fare = (np.rint((2.5 + 2.5 * distance / 100 + 0.5 * minutes) * 10) * 10).astype(np.int64)
+    payment = pick([1, 2, 3, 4], [70, 27, 2, 1])
+    tip = np.where(payment == 1, np.rint(fare * rng.uniform(0.1, 0.25, size)), 0).astype(np.int64)
+    tolls = np.where(rng.random(size) < 0.05, 655, 0).astype(np.int64)
+    congestion = np.where(rng.random(size) < 0.8, 250, 0).astype(np.int64)
+    extra, mta, improvement = (np.full(size, cents, dtype=np.int64) for cents in (50, 50, 30))
+    values = {
+        "vendor_id": pick([1, 2], [1, 1]),
+        "pickup_datetime": pickup,
+        "dropoff_datetime": pickup + (minutes * 60).astype(np.int64),
+        "passenger_count": pick(list(range(7)), [3, 70, 15, 5, 3, 2, 2]),
+        "trip_distance": distance,
+        "ratecode_id": pick([1, 2, 5], [95, 4, 1]),
+        "store_and_fwd_flag": pick([0, 1], [99, 1]),
+        "pickup_location_id": zones[rng.integers(0, len(zones), size)],
+        "dropoff_location_id": zones[rng.integers(0, len(zones), size)],
+        "payment_type": payment,
+        "fare_amount": fare,
+        "extra": extra,
+        "mta_tax": mta,
+        "tip_amount": tip,
+        "tolls_amount": tolls,
+        "improvement_surcharge": improvement,
+        "total_amount": fare + extra + mta + tip + tolls + improvement + congestion,
+        "congestion_surcharge": congestion,
+    }
+    if dataset == "yellow_tripdata":
+        values["airport_fee"] = np.zeros(size, dtype=np.int64)
+    else:
+        values["ehail_fee"] = np.zeros(size, dtype=np.int64)
+        values["trip_type"] = pick([1, 2], [1, 1])
+    return values
+
+
+def _text_columns(chunk: Chunk, dataset: str, *, quoted: bool) -> list[Any]:
+    """The chunk's text, one pyarrow string array per published column (null: an empty field); `quoted`:
+    as CSV fields."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    fractions = pa.array([f".{cents:02d}" for cents in range(100)])
+    rendered = []
+    for column in _columns(dataset):
+        name = column.published
+        values, nulls = chunk.values[name], chunk.nulls.get(name)
+        kind = _kind(column)
+        if kind == "ts":
+            text = pa.array(values.astype("datetime64[s]"), mask=nulls).cast(pa.string())
+        elif kind == "flag":
+            text = pa.array(["N", "Y"]).take(pa.array(values))
+        elif kind == "money":
+            amount = np.abs(values)
+            text = pc.binary_join_element_wise(
+                pa.array(amount // 100, mask=nulls).cast(pa.string()),
+                fractions.take(pa.array(amount % 100)),
+                "",
+            )
+            negative = values < 0
+            if negative.any():
+                text = pc.if_else(pa.array(negative), pc.binary_join_element_wise("-", text, ""), text)
+        else:
+            text = pa.array(values, mask=nulls).cast(pa.string())
+        for rule, value in chunk.text.get(name, {}).items():
+            rows = chunk.defect == chunk.defects.index(rule)
+            if rows.any():
+                text = pc.if_else(pa.array(rows), pa.scalar(_csv_field(value) if quoted else value), text)
+        rendered.append(text)
+    return rendered
+
+
+def _csv_lines(chunk: Chunk, dataset: str) -> Any:
+    """The chunk as CSV bytes (one line per row, `\\n`-terminated), a pyarrow Buffer."""
+    import pyarrow.compute as pc
+
+    lines = pc.binary_join_element_wise(
+        *_text_columns(chunk, dataset, quoted=True), ",", null_handling="replace", null_replacement=""
+    )
+    return pc.binary_join_element_wise(lines, "\n", "")
+
+
+def _write_csv(handle: _Sink, dataset: str, trips: Iterator[Chunk]) -> None:
+    import numpy as np
+
+    handle.write((",".join(published_columns(dataset)) + "\n").encode())
+    for chunk in trips:
+        lines = _csv_lines(chunk, dataset)
+        _, offsets, data = lines.buffers()
+        bounds = np.frombuffer(offsets, dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
+        handle.write(memoryview(data)[int(bounds[0]) : int(bounds[-1])])
+
+
+def _parquet_schema(dataset: str) -> Any:
+    """TLC's Parquet types: integer ids, double counts and money, timestamps."""
+    import pyarrow as pa
+
+    fields = []
+    for column in _columns(dataset):
+        kind = _kind(column)
+        if kind == "ts":
+            kind_type = pa.timestamp("us")
+        elif kind == "flag":
+            kind_type = pa.string()
+        elif kind == "money" or column.name in _DOUBLE_IN_PARQUET:
+            kind_type = pa.float64()
+        else:
+            kind_type = pa.int64()
+        fields.append(pa.field(column.published, kind_type))
+    return pa.schema(fields)
+
+
+def _typed_table(chunk: Chunk, dataset: str, schema: Any) -> Any:
+    import numpy as np
+    import pyarrow as pa
+
+    arrays = []
+    for column, field in zip(_columns(dataset), schema, strict=True):
+        values, nulls = chunk.values[field.name], chunk.nulls.get(field.name)
+        kind = _kind(column)
+        if kind == "ts":
+            typed: Any = values.astype("datetime64[s]").astype("datetime64[us]")
+        elif kind == "flag":
+            typed = np.array(["N", "Y"], dtype=object)[values]
+        elif kind == "money":
+            typed = values / 100  # the double nearest to the 2-decimal text, as a CSV reader parses it
+        else:
+            typed = values
+        arrays.append(pa.array(typed, type=field.type, mask=nulls))
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def generate(
     *, rows: int, dataset: str, month: str, dirty: float, seed: int, text_defects: bool = True
 ) -> Iterator[tuple[Row, str | None]]:
-    """Rows, each with the name of the rule it was made to break (None for a valid trip)."""
-    if not 0 <= dirty <= 1:
-        raise ValueError(f"dirty share {dirty} must be between 0 and 1 (e.g. 0.02 for 2%)")
-    month_start = datetime.strptime(month, "%Y-%m")
-    next_month = (month_start + timedelta(days=32)).replace(day=1)
-    days = (next_month - month_start).days
-    rng = random.Random(seed)
-    zones = zone_ids()
-    defects = _defects(dataset, text=text_defects)
-    for _ in range(rows):
-        row = valid_trip(rng, dataset, month_start, days, zones)
-        broken: str | None = None
-        if rng.random() < dirty:
-            broken, spoil = rng.choice(defects)
-            spoil(row, rng)
-        yield row, broken
-
-
-def _write_csv(handle: IO[str], dataset: str, trips: Iterator[Row]) -> None:
-    writer = csv.DictWriter(handle, fieldnames=published_columns(dataset), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(trips)
-
-
-def _parquet_select(dataset: str) -> str:
-    """TLC's Parquet types: integer ids, double counts and money, timestamps."""
-    types = {
-        schemas.INT: "BIGINT",
-        schemas.TIMESTAMP: "TIMESTAMP",
-        schemas.DOUBLE: "DOUBLE",
-        schemas.STRING: "VARCHAR",
-    }
-    published = set(published_columns(dataset))
-    parts = []
-    for column in schemas.raw_columns(dataset):
-        if column.published in published:
-            target = (
-                "DOUBLE"
-                if column.name in {"passenger_count", "ratecode_id"}
-                else types.get(column.hive_type, "DOUBLE")
-            )
-            parts.append(f'CAST(NULLIF("{column.published}", \'\') AS {target}) AS "{column.published}"')
-    return ", ".join(parts)
+    """Rows as their CSV text, each with the name of the rule it was made to break (None for a valid
+    trip). Row by row, for tests and small files; `chunks` is the column-wise form `write` uses."""
+    names = published_columns(dataset)
+    for chunk in chunks(
+        rows=rows, dataset=dataset, month=month, dirty=dirty, seed=seed, text_defects=text_defects
+    ):
+        columns = [column.to_pylist() for column in _text_columns(chunk, dataset, quoted=False)]
+        for values, broken in zip(zip(*columns, strict=True), chunk.broken(), strict=True):
+            row = {name: "" if value is None else value for name, value in zip(names, values, strict=True)}
+            yield row, broken
 
 
 def write(
@@ -185,40 +394,31 @@ def write(
     schemas.raw_columns(dataset)
     output.mkdir(parents=True, exist_ok=True)
     target = output / f"{dataset}_{month}.{file_format}"
-    trips = (
-        row
-        for row, _ in generate(
-            rows=rows,
-            dataset=dataset,
-            month=month,
-            dirty=dirty,
-            seed=seed,
-            text_defects=file_format != "parquet",
-        )
+    trips = chunks(
+        rows=rows,
+        dataset=dataset,
+        month=month,
+        dirty=dirty,
+        seed=seed,
+        text_defects=file_format != "parquet",
     )
     if file_format == "csv":
-        with target.open("w", newline="") as handle:
+        with target.open("wb") as handle:
             _write_csv(handle, dataset, trips)
     elif file_format == "csv.gz":
         # mtime=0: the same arguments give the same bytes
         with (
             target.open("wb") as raw,
-            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed,
-            io.TextIOWrapper(packed, encoding="utf-8", newline="") as handle,
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=GZIP_LEVEL) as packed,
         ):
-            _write_csv(handle, dataset, trips)
+            _write_csv(packed, dataset, trips)
     else:
-        import duckdb
+        import pyarrow.parquet as pq
 
-        with tempfile.TemporaryDirectory() as scratch:
-            staged = Path(scratch) / "trips.csv"
-            with staged.open("w", newline="") as handle:
-                _write_csv(handle, dataset, trips)
-            query = (
-                f"COPY (SELECT {_parquet_select(dataset)} FROM read_csv('{staged}', all_varchar=true, header=true)) "
-                f"TO '{target}' (FORMAT parquet)"
-            )
-            duckdb.connect().execute(query)
+        schema = _parquet_schema(dataset)
+        with pq.ParquetWriter(target, schema) as writer:
+            for chunk in trips:
+                writer.write_table(_typed_table(chunk, dataset, schema))
     return target
 
 

@@ -149,3 +149,16 @@ def test_rule_without_a_declared_table_is_refused(spark: SparkSession, tmp_path:
     run_raw(spark, tmp_path / "out", write_csv(tmp_path / "yellow_tripdata_2021-01.csv", {}), run_id="r")
     with pytest.raises(ValueError, match="no purpose-built schema for rule 'hourly'"):
         run_purpose_built(spark, tmp_path / "out", "r", rules=rules)
+
+
+def test_a_zone_lookup_with_other_columns_is_refused_by_its_header(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    from nyc_taxi.jobs.runtime import storage
+
+    (tmp_path / "taxi_zone_lookup.csv").write_text(
+        "LocationID,Zone,Borough,service_zone\n1,Newark Airport,EWR,EWR\n"
+    )
+    with pytest.raises(Exception, match="CSV header does not conform to the schema"):
+        storage.read_reference_zones(spark, str(tmp_path)).collect()
+    assert storage.read_reference_zones(spark, str(REFERENCE)).count() == 265

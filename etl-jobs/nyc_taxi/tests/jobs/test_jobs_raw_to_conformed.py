@@ -195,16 +195,21 @@ def test_counts_that_do_not_reconcile_write_nothing_and_remove_the_staged_copy(
 ) -> None:
     from nyc_taxi.jobs.runtime import conform
 
-    real_count = conform.count
+    real_observe = conform.observe_counts
 
-    def one_row_short(classified: Any, rules: tuple[str, ...]) -> conform.Counts:
-        counts = real_count(classified, rules)
-        return conform.Counts(
-            counts.rows_classified, counts.rows_conformed - 1, counts.rows_quarantined,
-            counts.quarantined_by_rule, counts.partitions,
-        )  # fmt: skip
+    def one_row_short(classified: Any, rules: tuple[str, ...]) -> tuple[Any, Any]:
+        observed, counts = real_observe(classified, rules)
 
-    monkeypatch.setattr(conform, "count", one_row_short)
+        def short() -> conform.Counts:
+            real = counts()
+            return conform.Counts(
+                real.rows_classified, real.rows_conformed - 1, real.rows_quarantined,
+                real.quarantined_by_rule, real.partitions,
+            )  # fmt: skip
+
+        return observed, short
+
+    monkeypatch.setattr(conform, "observe_counts", one_row_short)
     source = write_csv(tmp_path / "raw" / "yellow_tripdata" / "yellow_tripdata_2021-01.csv", {}, {})
     with pytest.raises(raw_to_conformed.ReconciliationError, match="read 2 rows but classified 1 conformed"):
         run(spark, tmp_path / "out", source)

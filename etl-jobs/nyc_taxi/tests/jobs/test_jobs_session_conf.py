@@ -8,15 +8,14 @@ from pyspark.sql import SparkSession
 
 pytestmark = pytest.mark.spark
 
-LIMIT = "spark.sql.codegen.hugeMethodLimit"
+WHOLE_STAGE = "spark.sql.codegen.wholeStage"
 
 
 def test_a_setting_holds_inside_the_block_and_the_previous_value_returns(spark: SparkSession) -> None:
-    spark.conf.set(LIMIT, "12345")
+    assert spark.conf.get(WHOLE_STAGE) == "true"
     with job_runtime.session_conf(spark, conform.CLASSIFY_CONF):
-        assert spark.conf.get(LIMIT) == "8000"
-    assert spark.conf.get(LIMIT) == "12345"
-    spark.conf.unset(LIMIT)
+        assert spark.conf.get(WHOLE_STAGE) == "false"
+    assert spark.conf.get(WHOLE_STAGE) == "true"
 
 
 def test_the_previous_value_returns_when_the_block_fails(spark: SparkSession) -> None:

@@ -15,11 +15,13 @@ ANSI mode too) and the `unparseable_<column>` rule compares the parsed value wit
 from __future__ import annotations
 
 import functools
+import json
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Observation
 from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
 from pyspark.sql.types import ArrayType, StringType
 
@@ -35,11 +37,11 @@ _MONTH_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?!\d)")
 BROKEN_RULES = "broken_rules"
 
 # Set while the classified rows are computed. Parsing about 20 columns and checking 28 rules in one
-# projection compiles to whole-stage methods over 8,000 bytes of bytecode, which the JVM never
-# JIT-compiles (its HugeMethodLimit): they run interpreted, 3-5x slower. With Spark's limit at the JVM's,
-# that stage falls back to per-expression code, split into small compiled methods (1M rows: 19.6 s ->
-# 4.0 s per pass). Only for this stage: an aggregation is faster with Spark's default.
-CLASSIFY_CONF = {"spark.sql.codegen.hugeMethodLimit": "8000"}
+# projection would compile to whole-stage methods over 8,000 bytes of bytecode, which the JVM never
+# JIT-compiles (its HugeMethodLimit): they would run interpreted, 3-5x slower. Per-expression code is
+# split into small compiled methods (1M rows: 19.6 s -> 4.0 s per pass), and skipping the whole-stage
+# attempt also saves compiling it (~1.5 s a run). Only for this stage: aggregations are faster whole-stage.
+CLASSIFY_CONF = {"spark.sql.codegen.wholeStage": "false"}
 
 
 class MissingColumnsError(ValueError):
@@ -229,33 +231,45 @@ class Counts:
     partitions: list[dict[str, int]]
 
 
-def count(classified: DataFrame, rules: tuple[str, ...]) -> Counts:
-    """Rows classified, conformed and quarantined, counts per rule and the pickup months written, in
-    one aggregation over a classified frame (`to_conformed`'s, or the job's staged copy of it). A row that is neither
+def observe_counts(classified: DataFrame, rules: tuple[str, ...]) -> tuple[DataFrame, Callable[[], Counts]]:
+    """The classified frame with its counts gathered while an action on it runs (no pass of their own),
+    and a function returning them once that action has finished: rows classified, conformed and
+    quarantined, rows per broken rule, and the pickup months of the conformed rows. A row that is neither
     valid nor invalid would make `rows_conformed + rows_quarantined` fall short of `rows_classified`,
     which the job checks before writing."""
     broken = F.col(BROKEN_RULES)
-    valid, invalid = F.size(broken) == 0, F.size(broken) > 0
-    per_rule = [
-        F.count_if(F.array_contains(broken, F.lit(rule))).alias(f"rule_{index}")
-        for index, rule in enumerate(rules)
-    ]
-    by_month = (
-        classified.groupBy("pickup_year", "pickup_month")
-        .agg(
-            F.count(F.lit(1)).alias("rows"),
-            F.count_if(valid).alias("conformed"),
-            F.count_if(invalid).alias("quarantined"),
-            *per_rule,
+    valid = F.size(broken) == 0
+    observation = Observation("classified_counts")
+    observed = classified.observe(
+        observation,
+        F.count(F.lit(1)).alias("rows"),
+        F.count_if(valid).alias("conformed"),
+        F.count_if(~valid).alias("quarantined"),
+        # as JSON text: PySpark hands an observed array over as an unconverted Java object
+        F.to_json(F.collect_set(F.when(valid, F.struct("pickup_year", "pickup_month")))).alias("months"),
+        *[
+            F.count_if(F.array_contains(broken, F.lit(rule))).alias(f"rule_{i}")
+            for i, rule in enumerate(rules)
+        ],
+    )
+
+    def counts() -> Counts:
+        metrics = observation.get
+        by_rule = {rule: int(metrics[f"rule_{i}"]) for i, rule in enumerate(rules)}
+        months = sorted((m["pickup_year"], m["pickup_month"]) for m in json.loads(metrics["months"]))
+        return Counts(
+            rows_classified=int(metrics["rows"]),
+            rows_conformed=int(metrics["conformed"]),
+            rows_quarantined=int(metrics["quarantined"]),
+            quarantined_by_rule={rule: rows for rule, rows in sorted(by_rule.items()) if rows},
+            partitions=[{"pickup_year": year, "pickup_month": month} for year, month in months],
         )
-        .collect()
-    )
-    by_rule = {rule: sum(row[f"rule_{index}"] for row in by_month) for index, rule in enumerate(rules)}
-    partitions = sorted((row["pickup_year"], row["pickup_month"]) for row in by_month if row["conformed"] > 0)
-    return Counts(
-        rows_classified=sum(row["rows"] for row in by_month),
-        rows_conformed=sum(row["conformed"] for row in by_month),
-        rows_quarantined=sum(row["quarantined"] for row in by_month),
-        quarantined_by_rule={rule: rows for rule, rows in sorted(by_rule.items()) if rows},
-        partitions=[{"pickup_year": year, "pickup_month": month} for year, month in partitions],
-    )
+
+    return observed, counts
+
+
+def count(classified: DataFrame, rules: tuple[str, ...]) -> Counts:
+    """`observe_counts` over a pass of their own (nothing is written)."""
+    observed, counts = observe_counts(classified, rules)
+    observed.write.format("noop").mode("overwrite").save()
+    return counts()

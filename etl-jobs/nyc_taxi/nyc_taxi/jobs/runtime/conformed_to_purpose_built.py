@@ -17,8 +17,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
 
 from nyc_taxi.jobs.runtime import catalog, job_runtime, report, schemas, storage
 from nyc_taxi.jobs.runtime.arguments import CONFORMED_TO_PURPOSE_BUILT, RAW_TO_CONFORMED, report_key
@@ -117,14 +117,19 @@ def run(
         location = spec.location(purpose_built_path)
         with durations.phase(f"rule_{rule}"):
             output = check_rule_output(spark.sql(sql), spec)
-            output = output.repartition(*spec.partition_names).persist(StorageLevel.MEMORY_AND_DISK)
-            # rows and months written in one aggregation over the cached output
-            per_month = output.groupBy(*spec.partition_names).count().collect()
-            rows_by_rule[rule] = sum(int(r["count"]) for r in per_month)
-            written = sorted((r["pickup_year"], r["pickup_month"]) for r in per_month)
-            if written:
-                storage.overwrite_partitions(output, location, spec.partition_names)
-            output.unpersist()
+            # one file per partition; rows and months counted while they are written
+            written_rows = Observation(f"rule_{rule}")
+            output = output.repartition(*spec.partition_names).observe(
+                written_rows,
+                F.count(F.lit(1)).alias("rows"),
+                # as JSON text: PySpark hands an observed array over as an unconverted Java object
+                F.to_json(F.collect_set(F.struct(*spec.partition_names))).alias("months"),
+            )
+            storage.overwrite_partitions(output, location, spec.partition_names)
+            rows_by_rule[rule] = int(written_rows.get["rows"])
+            written = sorted(
+                (m["pickup_year"], m["pickup_month"]) for m in json.loads(written_rows.get["months"])
+            )
             emptied = [m for m in months if (m["pickup_year"], m["pickup_month"]) not in set(written)]
             storage.delete_partitions(spark, location, emptied, spec.partition_names)
         updates.append(

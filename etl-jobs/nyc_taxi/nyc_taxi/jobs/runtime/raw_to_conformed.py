@@ -73,14 +73,15 @@ def run(
             result = conform.to_conformed(
                 raw, dataset=dataset, source_file=source_path, run_id=run_id, file_month=file_month
             )
+            # One pass over the file: parsed, classified and counted while the staged copy is written.
+            # That copy is a row-for-row projection of the file (no filter, no join), so its row count
+            # is the number of rows read.
+            observed, observed_counts = conform.observe_counts(result.classified, result.rules)
             with job_runtime.session_conf(spark, conform.CLASSIFY_CONF):
-                storage.replace_parquet(result.classified, staging)
-            # The staged copy is a row-for-row projection of the file (no filter, no join), so its row
-            # count is the number of rows read.
-            classified = spark.read.parquet(staging)
-        with durations.phase("count"):
-            counts = conform.count(classified, result.rules)
+                storage.replace_parquet(observed, staging)
+            counts = observed_counts()
             rows_read = counts.rows_classified
+            classified = spark.read.parquet(staging)
         if rows_read != counts.rows_conformed + counts.rows_quarantined:
             raise ReconciliationError(
                 f"{source_path}: read {rows_read} rows but classified {counts.rows_conformed} conformed + "

@@ -15,6 +15,7 @@ from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
 PARQUET_SUFFIXES = (".parquet",)
+ZONE_LOOKUP_COLUMNS = "LocationID STRING, Borough STRING, Zone STRING, service_zone STRING"
 
 
 def input_format(path: str) -> str:
@@ -45,8 +46,14 @@ def read_trips(spark: SparkSession, path: str) -> DataFrame:
 
 
 def read_reference_zones(spark: SparkSession, reference_path: str) -> DataFrame:
-    """The TLC zone lookup (`taxi_zone_lookup.csv` below `reference_path`), typed and snake_case."""
-    zones = spark.read.option("header", True).csv(f"{reference_path.rstrip('/')}/taxi_zone_lookup.csv")
+    """The TLC zone lookup (`taxi_zone_lookup.csv` below `reference_path`), typed and snake_case. Its
+    published columns are declared, not inferred (no extra Spark job); the header is checked against them."""
+    zones = (
+        spark.read.schema(ZONE_LOOKUP_COLUMNS)
+        .option("header", True)
+        .option("enforceSchema", False)
+        .csv(f"{reference_path.rstrip('/')}/taxi_zone_lookup.csv")
+    )
     return zones.select(
         F.col("LocationID").cast("int").alias("location_id"),
         F.col("Borough").alias("borough"),
@@ -55,25 +62,32 @@ def read_reference_zones(spark: SparkSession, reference_path: str) -> DataFrame:
     )
 
 
-def read_text(spark: SparkSession, path: str) -> str:
-    rows = spark.read.text(path, wholetext=True).collect()
-    if not rows:
-        raise FileNotFoundError(f"{path} is empty or missing")
-    return str(rows[0][0])
-
-
-def read_texts(spark: SparkSession, pattern: str) -> dict[str, str]:
-    """Every file matching a glob (e.g. `<rules_path>/*.sql`), by file name."""
-    rows = (
-        spark.read.text(pattern, wholetext=True).select(F.input_file_name().alias("path"), "value").collect()
-    )
-    return {str(row["path"]).rsplit("/", 1)[-1]: str(row["value"]) for row in rows}
-
-
 def _hadoop(spark: SparkSession, path: str) -> tuple[Any, Any]:
     jvm: Any = spark.sparkContext._jvm
     hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
     return hadoop_path, hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+
+def read_text(spark: SparkSession, path: str) -> str:
+    """One small UTF-8 file (a run report, a rule), read through the file system, not a Spark job."""
+    hadoop_path, fs = _hadoop(spark, path)
+    if not fs.exists(hadoop_path):
+        raise FileNotFoundError(f"{path} does not exist")
+    return _read(spark, fs, hadoop_path)
+
+
+def read_texts(spark: SparkSession, pattern: str) -> dict[str, str]:
+    """Every file matching a glob (e.g. `<rules_path>/*.sql`), by file name."""
+    hadoop_path, fs = _hadoop(spark, pattern)
+    statuses = [status for status in fs.globStatus(hadoop_path) or [] if status.isFile()]
+    return {str(status.getPath().getName()): _read(spark, fs, status.getPath()) for status in statuses}
+
+
+def _read(spark: SparkSession, fs: Any, hadoop_path: Any) -> str:
+    jvm: Any = spark.sparkContext._jvm
+    buffer = jvm.java.io.ByteArrayOutputStream()
+    jvm.org.apache.hadoop.io.IOUtils.copyBytes(fs.open(hadoop_path), buffer, 65536, True)
+    return str(buffer.toString("UTF-8"))
 
 
 def write_text(spark: SparkSession, path: str, text: str) -> None:

@@ -21,12 +21,15 @@ from bench.cases import (
     DEFAULT_SIZES,
     ENGINES,
     FORMATS,
+    LAKE_DELIVERIES,
+    LAKE_MAX_ROWS,
     REPO,
     STEPS,
     WORK,
     Case,
     data_file,
     environment,
+    fill_lake,
     label,
     parse_sizes,
 )
@@ -69,27 +72,53 @@ def run_cases(
                 f"data {label(rows)} {file_format}: {source.relative_to(REPO)} ({source.stat().st_size / 2**20:,.0f} MiB)"
             )
             for engine in engines:
-                shutil.rmtree(Case(engine, rows, file_format, STEPS[0]).output().parent, ignore_errors=True)
+                shutil.rmtree(Case(engine, rows, file_format, STEPS[0]).folder, ignore_errors=True)
                 record: dict[str, Any] = {"engine": engine, "rows": rows, "format": file_format, "ratios": {}}
                 for step in STEPS:
-                    case = Case(engine, rows, file_format, step)
-                    progress(f"{case.name}: running")
-                    result = measure.run(case.command(source), env=environment(), cwd=REPO)
-                    if result.returncode != 0:
-                        print(result.output[-4000:], file=sys.stderr)
-                        raise SystemExit(
-                            f"bench: {case.name} failed (exit {result.returncode}); output above"
-                        )
+                    result = _run(Case(engine, rows, file_format, step), source)
                     record[step] = _figures(rows, result.wall_s, result.peak_rss_mib)
-                    progress(f"{case.name}: {result.wall_s:.1f} s, peak {result.peak_rss_mib:,.0f} MiB")
                 wall = sum(record[s]["wall_s"] for s in STEPS)
                 record["total"] = _figures(rows, wall, max(record[s]["peak_rss_mib"] for s in STEPS))
                 base = Case(engine, rows, file_format, STEPS[0]).output()
                 totals.append(checks.totals(engine, rows, file_format, base, base.parent / STEPS[1]))
                 record["check"] = totals[-1].as_dict()
+                if engine == "baseline" and rows <= LAKE_MAX_ROWS:
+                    record["lake"] = _lake_run(record, source)
                 records.append(record)
     _ratios(records)
     return records
+
+
+def _run(case: Case, source: Path) -> measure.Measurement:
+    progress(f"{case.name}: running")
+    result = measure.run(case.command(source), env=environment(), cwd=REPO)
+    if result.returncode != 0:
+        print(result.output[-4000:], file=sys.stderr)
+        raise SystemExit(f"bench: {case.name} failed (exit {result.returncode}); output above")
+    progress(f"{case.name}: {result.wall_s:.1f} s, peak {result.peak_rss_mib:,.0f} MiB")
+    return result
+
+
+def _lake_run(record: dict[str, Any], source: Path) -> dict[str, Any]:
+    """The baseline's purpose-built step again, its conformed table holding a year of deliveries."""
+    rows, file_format = record["rows"], record["format"]
+    case = Case("baseline", rows, file_format, STEPS[1], lake=True)
+    fill_lake(Case("baseline", rows, file_format, STEPS[0]).output(), case.folder)
+    result = _run(case, source)
+    trips = checks.purpose_built_trips(case.output())
+    first = record["check"]["purpose_built_trips"] or 0
+    if trips != LAKE_DELIVERIES * first:
+        raise SystemExit(f"bench: {case.name} counted {trips} trips, expected {LAKE_DELIVERIES} x {first}")
+    step = _figures(rows, result.wall_s, result.peak_rss_mib)
+    wall = record[STEPS[0]]["wall_s"] + step["wall_s"]
+    peak = max(record[STEPS[0]]["peak_rss_mib"], step["peak_rss_mib"])
+    return {
+        "deliveries": LAKE_DELIVERIES,
+        "table_rows": LAKE_DELIVERIES * rows,
+        "purpose_built_trips": trips,
+        STEPS[1]: step,
+        "total": _figures(rows, wall, peak),
+    }
 
 
 def _ratios(records: list[dict[str, Any]]) -> None:
@@ -104,6 +133,9 @@ def _ratios(records: list[dict[str, Any]]) -> None:
             for engine, key in (("baseline", "ours_over_baseline"), ("duckdb", "ours_over_duckdb")):
                 peer = peers.get(engine)
                 ratios[key] = round(record[step]["wall_s"] / peer[step]["wall_s"], 3) if peer else None
+            lake = peers.get("baseline", {}).get("lake", {}).get(step)
+            if lake:
+                ratios["ours_over_baseline_lake"] = round(record[step]["wall_s"] / lake["wall_s"], 3)
             record["ratios"][step] = ratios
 
 
@@ -113,16 +145,21 @@ def targets(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if record["engine"] != "ours" or record["rows"] != TARGET_ROWS:
             continue
         ratios = record["ratios"]["total"]
-        if ratios.get("ours_over_baseline"):
-            speedup = round(1 / ratios["ours_over_baseline"], 2)
-            verdicts.append(
-                {
-                    "target": f"ours >= {TARGET_SPEEDUP_VS_BASELINE:g}x faster than the seed-style baseline",
-                    "format": record["format"],
-                    "value": f"{speedup}x faster",
-                    "met": speedup >= TARGET_SPEEDUP_VS_BASELINE,
-                }
-            )
+        for key, when in (
+            ("ours_over_baseline", "first delivery"),
+            ("ours_over_baseline_lake", f"delivery {LAKE_DELIVERIES}, a year in the lake"),
+        ):
+            if ratios.get(key):
+                speedup = round(1 / ratios[key], 2)
+                verdicts.append(
+                    {
+                        "target": f"ours >= {TARGET_SPEEDUP_VS_BASELINE:g}x faster than the seed-style baseline "
+                        f"({when})",
+                        "format": record["format"],
+                        "value": f"{speedup}x faster",
+                        "met": speedup >= TARGET_SPEEDUP_VS_BASELINE,
+                    }
+                )
         if ratios.get("ours_over_duckdb"):
             slowdown = ratios["ours_over_duckdb"]
             verdicts.append(

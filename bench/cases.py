@@ -16,8 +16,11 @@ WORK = REPO / "output" / "bench"  # /output/ is git-ignored; cleared per case
 DATASET = "yellow_tripdata"
 MONTH = "2021-01"
 FORMATS = ("csv", "parquet")
-# 5M is opt-in (BENCH_SIZES=100k,1M,5M): with it a full run takes over 20 minutes on 2 cores.
-DEFAULT_SIZES = (100_000, 1_000_000)
+DEFAULT_SIZES = (100_000, 1_000_000, 5_000_000)
+# The seed re-aggregates its whole conformed table on every run, so its purpose-built step grows with the
+# lake. It is also timed as the 12th monthly delivery (a year of deliveries in its table), up to this size.
+LAKE_DELIVERIES = 12
+LAKE_MAX_ROWS = 1_000_000
 ENGINES = ("ours", "baseline", "duckdb")
 STEPS = ("raw_to_conformed", "conformed_to_purpose_built")
 MODULES = {
@@ -69,16 +72,20 @@ class Case:
 
     @property
     def name(self) -> str:
-        return f"{self.engine} {label(self.rows)} {self.file_format} {self.step}"
+        lake = f" (delivery {LAKE_DELIVERIES} of {LAKE_DELIVERIES})" if self.lake else ""
+        return f"{self.engine} {label(self.rows)} {self.file_format} {self.step}{lake}"
+
+    lake: bool = False
+
+    @property
+    def folder(self) -> Path:
+        return WORK / self.engine / f"{label(self.rows)}-{self.file_format}" / ("lake" if self.lake else "")
 
     def output(self) -> Path:
-        return WORK / self.engine / f"{label(self.rows)}-{self.file_format}" / self.step
+        return self.folder / self.step
 
     def command(self, source: Path) -> list[str]:
-        if self.step == "raw_to_conformed":
-            step_input = source
-        else:
-            step_input = WORK / self.engine / f"{label(self.rows)}-{self.file_format}" / "raw_to_conformed"
+        step_input = source if self.step == "raw_to_conformed" else self.folder / "raw_to_conformed"
         extra = ["--run-id", "bench"] if self.engine == "ours" else []
         return [
             sys.executable, "-m", MODULES[self.engine], self.step,
@@ -89,3 +96,24 @@ class Case:
 def environment() -> dict[str, str]:
     paths = [str(REPO), str(REPO / "etl-jobs" / "nyc_taxi")]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths), "PYARROW_IGNORE_TIMEZONE": "1"}
+
+
+def fill_lake(first_run: Path, lake: Path, deliveries: int = LAKE_DELIVERIES) -> int:
+    """The baseline's conformed table after `deliveries` monthly deliveries of the same size: its output
+    of this run (the newest, under today's ingestion date) plus copies of it under the ingestion dates
+    of the earlier months (the seed partitions by ingestion year/month/day). Returns the rows' multiple."""
+    shutil.rmtree(lake, ignore_errors=True)
+    shutil.copytree(first_run, lake / "raw_to_conformed")
+    table = lake / "raw_to_conformed" / "conformed" / "yellow_taxi_trip_record"
+    (newest,) = [p for p in table.glob("year=*/month=*/day=*") if p.is_dir()]
+    year, month, day = (int(part.split("=", 1)[1]) for part in newest.parts[-3:])
+    for earlier in range(1, deliveries):
+        month_index = year * 12 + month - 1 - earlier
+        folder = (
+            table
+            / f"year={month_index // 12}"
+            / f"month={month_index % 12 + 1:02d}"
+            / f"day={min(day, 28):02d}"
+        )
+        shutil.copytree(newest, folder)
+    return deliveries

@@ -35,6 +35,19 @@ def _glob(folder: Path) -> str | None:
     return f"'{folder}/**/*.parquet'" if any(folder.rglob("*.parquet")) else None
 
 
+def purpose_built_trips(pb_out: Path) -> int:
+    """Trips counted by the baseline's purpose-built table (the seed's `count` column)."""
+    purpose = _glob(pb_out / "purpose_built" / "yellow_taxi_trip_record")
+    if not purpose:
+        return 0
+    return int(
+        _scalar(
+            duckdb.connect(), f"SELECT sum(count) FROM read_parquet({purpose}, hive_partitioning = false)"
+        )
+        or 0
+    )
+
+
 def totals(engine: str, rows: int, file_format: str, raw_out: Path, pb_out: Path) -> Totals:
     con = duckdb.connect()
     if engine == "baseline":  # the seed keeps every row, untyped rules: no quarantine

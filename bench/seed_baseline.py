@@ -29,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from nyc_taxi.jobs.runtime import class_archive
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql.types import NullType, StringType, StructField, StructType
 
@@ -49,6 +50,7 @@ def session() -> SparkSession:
         SparkSession.builder.master("local[*]")
         .appName("seed-baseline")
         .config("spark.driver.memory", "2g")
+        .config("spark.driver.extraJavaOptions", class_archive.java_options())  # as ours: see class_archive
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")

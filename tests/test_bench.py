@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from bench import report
 from bench.__main__ import _ratios, targets
 from bench.cases import LAKE_DELIVERIES, fill_lake, parse_sizes
 

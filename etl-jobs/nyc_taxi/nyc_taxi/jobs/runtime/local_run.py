@@ -20,7 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nyc_taxi.jobs.runtime import conformed_to_purpose_built, job_runtime, raw_to_conformed, schemas
+from nyc_taxi.jobs.runtime import (
+    class_archive,
+    conformed_to_purpose_built,
+    job_runtime,
+    raw_to_conformed,
+    schemas,
+)
 from nyc_taxi.jobs.runtime.arguments import RAW_TO_CONFORMED, report_key
 
 APP_ROOT = Path(__file__).resolve().parents[3]
@@ -39,14 +45,19 @@ def dataset_from_name(path: Path) -> str:
     )
 
 
-def start_local_spark(driver_memory: str) -> None:
-    """A local session the job's `getOrCreate()` will reuse (all cores, no UI)."""
+def start_local_spark(driver_memory: str, *, java_options: str | None = None) -> None:
+    """A local session the job's `getOrCreate()` will reuse (all cores, no UI; the driver JVM starts from
+    the class-data archive `make setup` writes, see `class_archive`)."""
     from pyspark.sql import SparkSession
 
     builder = (
         SparkSession.builder.master("local[*]")
         .appName("nyc_taxi-run-job")
         .config("spark.driver.memory", driver_memory)
+        .config(
+            "spark.driver.extraJavaOptions",
+            class_archive.java_options() if java_options is None else java_options,
+        )
         # one machine: a few shuffle partitions, not Glue's 200 (AQE still coalesces them)
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")

@@ -141,7 +141,7 @@ sample-data: $(SYNCED) ## Deterministic synthetic trip file in sample-data/: mak
 	  --format $(FORMAT) --dirty $(DIRTY) --seed $(SEED) --month $(MONTH) --output sample-data
 
 .PHONY: run-job
-run-job: $(SYNCED) ## One Glue job on local files: make run-job JOB=nyc_taxi STEP=raw_to_conformed INPUT=<file> OUTPUT=<dir>
+run-job: $(SYNCED) $(SPARK_CLASSES) ## One Glue job on local files: make run-job JOB=nyc_taxi STEP=raw_to_conformed INPUT=<file> OUTPUT=<dir>
 	@test "$(JOB)" = nyc_taxi || { echo "run-job: JOB=$(JOB) is not a job family; use JOB=nyc_taxi"; exit 2; }
 	@test -n "$(STEP)" -a -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "run-job: set STEP=raw_to_conformed|conformed_to_purpose_built INPUT=... OUTPUT=..."; exit 2; }
 	PYTHONPATH=etl-jobs/$(JOB) $(PY) -m $(JOB).jobs.runtime.local_run $(STEP) --input "$(INPUT)" --output "$(OUTPUT)"
@@ -154,7 +154,7 @@ new-job: $(SYNCED) ## Scaffold a job family from nyc_taxi (folder, app, pipeline
 ##@ Benchmark
 # make bench [BENCH_SIZES=100k,1M,5M] [BENCH_FORMATS=csv,parquet] [BENCH_ENGINES=ours,baseline,duckdb] [BENCH_SKIP=synth,tests]
 .PHONY: bench
-bench: $(SYNCED) $(NODE_READY) ## Time our Spark jobs vs a seed-style baseline and DuckDB (+ cdk synth, test tiers); writes docs/benchmarks/
+bench: $(SYNCED) $(NODE_READY) $(SPARK_CLASSES) ## Time our Spark jobs vs a seed-style baseline and DuckDB (+ cdk synth, test tiers); writes docs/benchmarks/
 	PYTHONPATH=.:etl-jobs/nyc_taxi $(PY) -m bench
 
 .PHONY: clean

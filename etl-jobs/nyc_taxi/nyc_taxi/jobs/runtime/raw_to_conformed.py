@@ -16,11 +16,11 @@ and month, so a month usually holds one `source_key`.
 Rows are never lost: the job counts the rows it read and refuses to write anything unless
 rows read == rows conformed + rows quarantined.
 
-Cost: the file is scanned, parsed and classified once, into a staging copy of the classified rows
-(Parquet: typed values, plus the text of quarantined rows only) under `<report_path>/<run_id>/_staging_raw_to_conformed/`.
-The counts and both writes read that copy, and the run removes it when it ends, failed or not. Staging
-on storage costs a third of Spark's in-memory cache here (the columnar cache encodes every batch on the
-JVM heap; Parquet is written once and read back by column), and it holds no executor memory.
+Cost: the file is scanned, parsed and classified once, into a staged copy of the classified rows
+(Parquet: typed values, plus the text of quarantined rows only) under
+`<report_path>/<run_id>/_staging_raw_to_conformed/`; the counts are gathered while that copy is
+written, both tables are written from it, and the run removes it when it ends, failed or not. Staging on
+storage costs a third of what Spark's in-memory cache did here, and holds no executor memory (ADR 0010).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from shared_config.loader import load_config
 
 pytestmark = pytest.mark.e2e
 
+FAMILY_APP = Path(__file__).resolve().parents[2]
 DATASET = "yellow_tripdata"
 ROWS = 300
 SETTLE_TIMEOUT_S = 420
@@ -58,9 +59,11 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
     root = tmp_path_factory.mktemp("e2e")
     settings = load_config()
     assert settings.local is not None, "shared_config/environments.yaml needs a `local:` environment"
-    assemblies = [root / "assemblies" / name for name in ("infrastructure", "nyc_taxi")]
-    for name, out_dir in zip(("infrastructure", "nyc_taxi"), assemblies, strict=True):
-        synth(APPS[name], out_dir)
+    # this family's own app folder, so a family made by `make new-job` deploys itself
+    apps = {"infrastructure": APPS["infrastructure"], "nyc_taxi": FAMILY_APP}
+    assemblies = [root / "assemblies" / name for name in apps]
+    for app, out_dir in zip(apps.values(), assemblies, strict=True):
+        synth(app, out_dir)
     with local_environment(
         work_dir=root / "run", account_id=settings.local.account, region=settings.local.region
     ) as env:

@@ -139,9 +139,12 @@ class DeployedFlow:
     purpose_built_bucket: str
     job_names: dict[str, str]  # physical name -> short label (logical id without its hash)
     database: str
+    key_prefix: str = PREFIX  # the job family's folder in the raw bucket (`<family>/<dataset>/<file>`)
 
     @classmethod
-    def discover(cls, env: LocalEnvironment, *, prefix: str, environment: str) -> DeployedFlow:
+    def discover(
+        cls, env: LocalEnvironment, *, prefix: str, environment: str, key_prefix: str = PREFIX
+    ) -> DeployedFlow:
         triggers = [
             function
             for function in env.deployment.functions.values()
@@ -179,12 +182,13 @@ class DeployedFlow:
             purpose_built_bucket=contract(Param.PURPOSE_BUILT_BUCKET_NAME),
             job_names=jobs,
             database=databases[0],
+            key_prefix=key_prefix,
         )
 
     # -- acting ---------------------------------------------------------------------------
 
     def key_for(self, dataset: str, file_name: str) -> str:
-        return f"{PREFIX}/{dataset}/{file_name}"
+        return f"{self.key_prefix}/{dataset}/{file_name}"
 
     def upload(self, key: str, body: bytes) -> Upload:
         response = self.env.aws.client("s3").put_object(Bucket=self.raw_bucket, Key=key, Body=body)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from nyc_taxi.audit.runtime.item import Attr, Status
+from nyc_taxi.ingest.runtime import arrivals
 from nyc_taxi.jobs.runtime import sample_data, schemas
 
 from local_aws.demo import APPS, synth
@@ -68,7 +69,9 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
         work_dir=root / "run", account_id=settings.local.account, region=settings.local.region
     ) as env:
         env.deploy(*assemblies)
-        flow = DeployedFlow.discover(env, prefix=settings.prefix, environment="local")
+        flow = DeployedFlow.discover(
+            env, prefix=settings.prefix, environment="local", key_prefix=arrivals.PREFIX
+        )
         with flow.capture_notifications() as notifications:
             env.start_event_sources(interval_s=0.1)
             yield Lake(env, flow, notifications, root / "query")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import sys
@@ -28,6 +29,15 @@ MODULES = {
     "baseline": "bench.seed_baseline",
     "duckdb": "bench.duckdb_reference",
 }
+
+
+def step_arguments(prog: str, doc: str | None, argv: list[str] | None) -> argparse.Namespace:
+    """`<step> --input <path> --output <dir>`: the command line every engine's module takes."""
+    parser = argparse.ArgumentParser(prog=prog, description=(doc or "").split("\n\n")[0])
+    parser.add_argument("step", choices=list(STEPS))
+    parser.add_argument("--input", required=True, type=Path)
+    parser.add_argument("--output", required=True, type=Path)
+    return parser.parse_args(argv)
 
 
 def label(rows: int) -> str:

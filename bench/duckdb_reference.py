@@ -12,7 +12,6 @@ Spark's `unix_timestamp(x)` spelled `epoch(x)`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -22,6 +21,8 @@ import duckdb
 import nyc_taxi.jobs.runtime.conform as conform
 import nyc_taxi.jobs.runtime.quality as quality
 import nyc_taxi.jobs.runtime.schemas as schemas
+
+from bench.cases import step_arguments
 
 APP_ROOT = Path(__file__).resolve().parents[1] / "etl-jobs" / "nyc_taxi"
 RULES = APP_ROOT / "rules"
@@ -190,11 +191,7 @@ def conformed_to_purpose_built(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="duckdb_reference", description=__doc__.split("\n\n")[0])
-    parser.add_argument("step", choices=["raw_to_conformed", "conformed_to_purpose_built"])
-    parser.add_argument("--input", required=True, type=Path)
-    parser.add_argument("--output", required=True, type=Path)
-    args = parser.parse_args(argv)
+    args = step_arguments("duckdb_reference", __doc__, argv)
     started = time.monotonic()
     output = args.output.resolve()
     output.mkdir(parents=True, exist_ok=True)

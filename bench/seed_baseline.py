@@ -22,7 +22,6 @@ Left out, as they need AWS: the Glue catalog upserts and `ALTER TABLE ... RECOVE
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from datetime import datetime
@@ -32,6 +31,8 @@ from typing import Any
 from nyc_taxi.jobs.runtime import class_archive
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql.types import NullType, StringType, StructField, StructType
+
+from bench.cases import step_arguments
 
 TABLE = "yellow_taxi_trip_record"
 # transformation-sql/yellow_taxi_trip_record.sql of the seed, with its FROM pointed at the local view.
@@ -106,11 +107,7 @@ def conformed_to_purpose_built(spark: SparkSession, upstream: Path, output: Path
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="seed_baseline", description=__doc__.split("\n\n")[0])
-    parser.add_argument("step", choices=["raw_to_conformed", "conformed_to_purpose_built"])
-    parser.add_argument("--input", required=True, type=Path)
-    parser.add_argument("--output", required=True, type=Path)
-    args = parser.parse_args(argv)
+    args = step_arguments("seed_baseline", __doc__, argv)
     started = time.monotonic()
     spark = session()
     if args.step == "raw_to_conformed":

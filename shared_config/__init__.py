@@ -8,7 +8,14 @@ from shared_config.contract import (
     SubnetParam,
     contract_parameters,
 )
-from shared_config.loader import DEFAULT_CONFIG_PATH, ConfigError, load_config, parse_config
+from shared_config.loader import (
+    DEFAULT_CONFIG_PATH,
+    ConfigError,
+    Problem,
+    load_config,
+    parse_config,
+    read_config,
+)
 from shared_config.model import EnvironmentConfig, Settings, is_placeholder_account
 from shared_config.naming import Zone, bucket_name
 
@@ -19,6 +26,7 @@ __all__ = [
     "ContractScope",
     "EnvironmentConfig",
     "Param",
+    "Problem",
     "RedshiftParam",
     "Settings",
     "SubnetParam",
@@ -28,4 +36,5 @@ __all__ = [
     "is_placeholder_account",
     "load_config",
     "parse_config",
+    "read_config",
 ]

@@ -1,7 +1,8 @@
 """The typed configuration model: one frozen, validated object per environment.
 
-Field validators say what is wrong *and* how to fix it; checks that span environments
-(overlapping CIDRs, shared branches, bucket-name length) live in `shared_config.loader`.
+Field validators say what is wrong *and* how to fix it; checks that span fields or environments
+(overlapping CIDRs, shared branches or accounts, partitions, bucket-name length) live in
+`shared_config.loader`, which words every message with the file, line, field and value.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import ipaddress
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from shared_config.regions import is_known_region
+from shared_config.regions import is_known_region, partition_of
 
 ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]$")
@@ -21,11 +22,19 @@ CONNECTION_ARN_PATTERN = re.compile(
     r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[A-Za-z0-9-]+$"
 )
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# What `git check-ref-format --branch` refuses, plus the glob characters a pipeline trigger's branch
+# filter would read as a pattern.
+BRANCH_FORBIDDEN = re.compile(r"(^[-/.])|([/.]$)|\.\.|//|@\{|\.lock$|/\.|[\x00-\x20~^:?*\[\\{}!]")
 
-# The smallest VPC that leaves room per AZ for Glue workers, Lambda ENIs and six interface
+# The smallest VPC that leaves room per AZ for Glue workers, Lambda ENIs and the nine interface
 # endpoints; the largest AWS allows.
 MIN_VPC_PREFIX = 16
 MAX_VPC_PREFIX = 24
+
+PLACEHOLDER_ACCOUNT = "123456789012"
+PLACEHOLDER_CONNECTION = re.compile(r"connection/0{8}-0{4}-0{4}-0{4}-0{12}$")
+PLACEHOLDER_EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
+PLACEHOLDER_OWNERS = ("example-org", "example")
 
 
 def is_placeholder_account(account: str) -> bool:
@@ -33,7 +42,18 @@ def is_placeholder_account(account: str) -> bool:
 
     They are fine for synth and local runs; every bootstrap/deploy command refuses them.
     """
-    return len(set(account)) == 1 or account == "123456789012"
+    return len(set(account)) == 1 or account == PLACEHOLDER_ACCOUNT
+
+
+def is_placeholder_connection(arn: str) -> bool:
+    """True for the all-zero connection ARN of the sample file."""
+    return PLACEHOLDER_CONNECTION.search(arn) is not None
+
+
+def is_placeholder_email(email: str) -> bool:
+    """True for addresses at the documentation domains (RFC 2606), e.g. data-engineering@example.com."""
+    domain = email.rsplit("@", 1)[-1].lower()
+    return any(domain == name or domain.endswith(f".{name}") for name in PLACEHOLDER_EMAIL_DOMAINS)
 
 
 def _check_account(value: str) -> str:
@@ -81,6 +101,11 @@ class Account(_Frozen):
     def is_placeholder(self) -> bool:
         return is_placeholder_account(self.account)
 
+    @property
+    def partition(self) -> str:
+        """`aws`, `aws-cn`, `aws-us-gov`, ...: the first field of every ARN in this account and region."""
+        return partition_of(self.region)
+
 
 class EnvironmentConfig(Account):
     """One deployment target: its account, network and data-retention policy."""
@@ -127,34 +152,38 @@ class EnvironmentConfig(Account):
     @field_validator("branch")
     @classmethod
     def _branch(cls, value: str) -> str:
-        if not value or value.startswith(("-", "/")) or " " in value or ".." in value:
-            raise ValueError(f"{value!r} is not a git branch name; use e.g. main")
+        if not value or BRANCH_FORBIDDEN.search(value):
+            raise ValueError(
+                f"{value!r} is not a usable git branch name (no spaces, `..`, `~^:?*[{{}}!\\`, leading `-`, "
+                "`/` or `.`); use e.g. main"
+            )
         return value
 
-    @model_validator(mode="after")
-    def _zones_belong_to_region(self) -> EnvironmentConfig:
-        zone = re.compile(rf"^{re.escape(self.region)}[a-z]$")
-        bad = [az for az in self.availability_zones if not zone.fullmatch(az)]
-        if bad:
+    @field_validator("availability_zones")
+    @classmethod
+    def _zones(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        region = info.data.get("region")
+        if region is not None:
+            zone = re.compile(rf"^{re.escape(region)}[a-z]$")
+            bad = [az for az in value if not zone.fullmatch(az)]
+            if bad:
+                raise ValueError(f"{bad} are not zones of {region}; use names such as {region}a, {region}b")
+        if not 2 <= len(value) <= 3:
+            example = region or "eu-west-1"
+            raise ValueError(f"lists {len(value)} zones; list 2 or 3, e.g. [{example}a, {example}b]")
+        if len(set(value)) != len(value):
+            raise ValueError(f"{list(value)} repeats a zone; list each zone once")
+        return value
+
+    @field_validator("allow_data_deletion")
+    @classmethod
+    def _deletion_needs_both_switches(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("retain_data", True):
             raise ValueError(
-                f"availability_zones {bad} are not zones of {self.region}; "
-                f"use names such as {self.region}a, {self.region}b"
+                "true contradicts retain_data: true; set retain_data: false as well to let a stack "
+                "deletion remove data, or set allow_data_deletion: false"
             )
-        if not 2 <= len(self.availability_zones) <= 3:
-            raise ValueError(
-                f"availability_zones lists {len(self.availability_zones)} zones; list 2 or 3, "
-                f"e.g. [{self.region}a, {self.region}b]"
-            )
-        if len(set(self.availability_zones)) != len(self.availability_zones):
-            raise ValueError(
-                f"availability_zones {list(self.availability_zones)} repeats a zone; list each once"
-            )
-        if self.retain_data and self.allow_data_deletion:
-            raise ValueError(
-                "allow_data_deletion: true contradicts retain_data: true; "
-                "set retain_data: false as well to let a stack deletion remove data"
-            )
-        return self
+        return value
 
     @property
     def destroy_data_on_delete(self) -> bool:
@@ -219,6 +248,31 @@ class Settings(_Frozen):
                 "hyphens, starting with a letter, e.g. dlk"
             )
         return value
+
+    def placeholders(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """The sample file's stand-ins that synth and local runs accept and every bootstrap/deploy
+        command refuses, as (field path, value): accounts of one repeated digit or 123456789012, the
+        all-zero connection ARN, the example-org repository owner, example.com e-mails. `local` is
+        never deployed, so its moto account is not listed."""
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        if self.deployment.is_placeholder:
+            found.append((("deployment", "account"), self.deployment.account))
+        if self.repository.owner in PLACEHOLDER_OWNERS:
+            found.append((("repository", "owner"), self.repository.owner))
+        if is_placeholder_connection(self.repository.connection_arn):
+            found.append((("repository", "connection_arn"), self.repository.connection_arn))
+        for index, email in enumerate(self.notifications.emails):
+            if is_placeholder_email(email):
+                found.append((("notifications", "emails", index), email))
+        for env in self.environments.values():
+            if env.is_placeholder:
+                found.append((("environments", env.name, "account"), env.account))
+        return found
+
+    @property
+    def partition(self) -> str:
+        """The deployment account's partition; check-config refuses environments in any other."""
+        return self.deployment.partition
 
     def environment(self, name: str) -> EnvironmentConfig:
         """The named environment (a pipeline target, or `local`), or a KeyError listing the choices."""

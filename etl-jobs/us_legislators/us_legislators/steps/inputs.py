@@ -1,0 +1,106 @@
+"""Reading a delivery (I/O): which file is which input, and each JSON Lines file as text columns.
+
+`read_json_lines` reads every value as a string, so a number given as text or text given as a number
+never fails the file, and nested arrays keep their JSON text (the transforms parse them against the
+declared type: a value of another shape quarantines its row, never the file). A line that is not a
+JSON object is kept whole in `corrupt_record` (PERMISSIVE mode) and quarantined as `malformed_json`.
+Blank lines are skipped; one line is one record.
+
+How: a first pass lists the top-level keys the file uses (`json_object_keys`), then the lines are
+parsed once with that explicit all-string schema by `from_json` (Spark's JSON parser, PERMISSIVE,
+`columnNameOfCorruptRecord`), and its fields are taken by position. Not `spark.read.json`: the file
+source resolves its columns by name when the query is planned, so a key spelled two ways in one file
+(`id` on some lines, `ID` on others) could not be read with case-insensitive names, and a line holding a
+top-level array would become several rows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
+from pyspark.sql.types import StringType, StructField, StructType
+
+from us_legislators.steps import schemas
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def delivery_id(source_path: str) -> str:
+    """The delivery's folder name (`.../deliveries/<delivery_id>/`), which partitions every table."""
+    name = source_path.rstrip("/").rsplit("/", 1)[-1]
+    if not _SAFE_ID.fullmatch(name):
+        raise ValueError(
+            f"cannot take a delivery id from {source_path!r}: the delivery folder's name must be letters, "
+            "digits, '.', '_' or '-' (e.g. us_legislators/deliveries/2024-06-01/)"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class DeliveryFiles:
+    paths: dict[str, str]  # input -> file
+    ignored: tuple[str, ...]  # other files in the folder
+
+
+def _hadoop(spark: SparkSession, path: str) -> tuple[Any, Any]:
+    jvm: Any = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path, hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+
+def find_delivery_files(spark: SparkSession, source_path: str) -> DeliveryFiles:
+    """Each input's file in the delivery folder: `<input>.json`, `.jsonl` or `.json.gz` (any case)."""
+    folder, fs = _hadoop(spark, source_path.rstrip("/") + "/")
+    if not fs.exists(folder):
+        raise FileNotFoundError(f"delivery folder {source_path} does not exist")
+    names = sorted(str(s.getPath().getName()) for s in fs.listStatus(folder) if s.isFile())
+    paths: dict[str, str] = {}
+    matched: set[str] = set()
+    for dataset in schemas.DATASETS:
+        found = [
+            n
+            for n in names
+            if (fmt := dataset.format_of(n)) and n.lower()[: -len(fmt.suffix)] == dataset.name
+        ]
+        expected = " or ".join(f"{dataset.name}{f.suffix}" for f in dataset.formats)
+        if not found:
+            raise FileNotFoundError(f"delivery {source_path} has no {dataset.name} file: expected {expected}")
+        if len(found) > 1:
+            raise ValueError(
+                f"delivery {source_path} has {len(found)} {dataset.name} files ({', '.join(found)}): keep one"
+            )
+        paths[dataset.name] = source_path.rstrip("/") + "/" + found[0]
+        matched.add(found[0])
+    return DeliveryFiles(paths, tuple(n for n in names if n not in matched))
+
+
+def read_json_lines(spark: SparkSession, path: str, fields: tuple[schemas.Field, ...]) -> DataFrame:
+    """One column of text per top-level key the file uses (spellings of a declared key that differ by
+    case merged under the declared key), then `corrupt_record`. gzip is decompressed from `.gz`."""
+    lines = spark.read.text(path).where(F.trim("value") != "")
+    keys = sorted(
+        str(row[0])
+        for row in lines.select(F.explode(F.json_object_keys("value"))).distinct().collect()
+        if row[0] != schemas.CORRUPT_RECORD
+    )
+    schema = StructType(
+        [StructField(key, StringType()) for key in keys] + [StructField(schemas.CORRUPT_RECORD, StringType())]
+    )
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": schemas.CORRUPT_RECORD}
+    # positional names: spellings that differ only by case never meet a case-insensitive resolver
+    by_position = "struct<" + ",".join(f"k{i}:string" for i in range(len(schema.fields))) + ">"
+    record = F.from_json("value", schema, options).cast(by_position)
+    parsed = lines.select(record.alias("r"))
+    declared = {f.key.lower(): f.key for f in fields}
+    groups: dict[str, tuple[str, list[str]]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key.lower(), (declared.get(key.lower(), key), []))[1].append(f"r.k{i}")
+    columns = [
+        (F.col(cols[0]) if len(cols) == 1 else F.coalesce(*[F.col(c) for c in cols])).alias(name)
+        for name, cols in groups.values()
+    ]
+    return parsed.select(*columns, F.col(f"r.k{len(keys)}").alias(schemas.CORRUPT_RECORD))

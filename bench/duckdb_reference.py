@@ -1,6 +1,6 @@
 """The single-machine reference: the same two steps as our Spark jobs, in DuckDB SQL.
 
-raw -> conformed applies the same parsing and the same quality rules as `nyc_taxi.jobs.runtime.conform`
+raw -> conformed applies the same parsing and the same quality rules as `nyc_taxi.steps.conform`
 and `quality` (generated from the same `schemas.raw_columns` and rule constants), and writes the same
 layout: conformed Parquet by pickup_year/pickup_month/source_key, quarantine (text + broken_rules) by
 source_key. conformed -> purpose-built runs the app's own `rules/*.sql` over the touched months, with
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import nyc_taxi.jobs.runtime.conform as conform
-import nyc_taxi.jobs.runtime.quality as quality
-import nyc_taxi.jobs.runtime.schemas as schemas
+import nyc_taxi.steps.conform as conform
+import nyc_taxi.steps.quality as quality
+import nyc_taxi.steps.schemas as schemas
 
 from bench.cases import step_arguments
 

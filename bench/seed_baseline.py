@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from nyc_taxi.jobs.runtime import class_archive
+from job_family.glue.runtime import class_archive
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql.types import NullType, StringType, StructField, StructType
 

@@ -74,9 +74,10 @@ EnvironmentPostDeploySteps = Callable[
 ]
 
 
-def trigger_file_paths(app_folder: str) -> list[str]:
-    """The push-filter globs that start an app's pipeline: its own folder and the shared folders."""
-    return [f"{folder}/**" for folder in (app_folder, *SHARED_FOLDERS)]
+def trigger_file_paths(app_folder: str, also_watch: Sequence[str] = ()) -> list[str]:
+    """The push-filter globs that start an app's pipeline: its own folder, the other folders its tests
+    depend on (`also_watch`, e.g. a job family's framework) and the shared folders."""
+    return [f"{folder}/**" for folder in (app_folder, *also_watch, *SHARED_FOLDERS)]
 
 
 def synth_commands(app_folder: str) -> list[str]:
@@ -132,10 +133,12 @@ class DeliveryPipelineStack(cdk.Stack):
         app_name: str,
         create_stage: StageFactory,
         post_deploy: PostDeploySteps | None = None,
+        also_watch: Sequence[str] = (),
         env: cdk.Environment | None = None,
         description: str | None = None,
     ) -> None:
-        """`env` defaults to the deployment account and region of `settings`."""
+        """`env` defaults to the deployment account and region of `settings`; `also_watch` lists the
+        folders besides its own whose changes release the app (see `trigger_file_paths`)."""
         _check_names(app_folder, app_name)
         super().__init__(
             scope,
@@ -203,7 +206,7 @@ class DeliveryPipelineStack(cdk.Stack):
                 push_filter=[
                     codepipeline.GitPushFilter(
                         branches_includes=[target.branch],
-                        file_paths_includes=trigger_file_paths(app_folder),
+                        file_paths_includes=trigger_file_paths(app_folder, also_watch),
                     )
                 ],
             ),
@@ -328,6 +331,7 @@ def add_delivery_pipelines(
     app_name: str,
     create_stage: EnvironmentStageFactory,
     post_deploy: EnvironmentPostDeploySteps | None = None,
+    also_watch: Sequence[str] = (),
 ) -> dict[str, DeliveryPipelineStack]:
     """One `DeliveryPipelineStack` per pipeline environment of `settings` (not `local`), with the id
     `pipeline_stack_id(app_folder, env)` that `make deploy-*` deploys; environment name -> stack.
@@ -355,6 +359,7 @@ def add_delivery_pipelines(
             app_name=app_name,
             create_stage=stage_of,
             post_deploy=steps_of,
+            also_watch=also_watch,
         )
     return stacks
 

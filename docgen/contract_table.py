@@ -46,15 +46,17 @@ def markdown(
     *,
     subnet_count: int,
     producer: StackModel,
-    consumers: Mapping[str, StackModel],
+    consumers: Mapping[str, StackModel] | None = None,
 ) -> str:
-    """One row per parameter of `contract_parameters(scope, redshift=True)`, generic path shown."""
+    """One row per parameter of `contract_parameters(scope, redshift=True)`, generic path shown, and a
+    column per consumer marking what it reads (none by default: each family's page lists its own)."""
+    consumers = consumers or {}
     published = _published(producer)
     read_by = {name: _read(model) for name, model in consumers.items()}
-    header = "| parameter | value (infrastructure stack) | " + " | ".join(
-        f"read by {name}" for name in consumers
+    header = "| parameter | value (infrastructure stack) |" + "".join(
+        f" read by {name} |" for name in consumers
     )
-    lines = [header + " |", "|---|---|" + "---|" * len(consumers)]
+    lines = [header, "|---|---|" + "---|" * len(consumers)]
     for name in contract_parameters(scope, subnet_count=subnet_count, redshift=True):
         generic = GENERIC.path + name.removeprefix(scope.path)
         source = (
@@ -62,6 +64,6 @@ def markdown(
             if name in published
             else "only with `redshift.enabled: true`"
         )
-        marks = " | ".join("yes" if name in names else "" for names in read_by.values())
-        lines.append(f"| `{generic}` | {source} | {marks} |")
+        marks = "".join(f" {'yes' if name in names else ''} |" for names in read_by.values())
+        lines.append(f"| `{generic}` | {source} |{marks}")
     return "\n".join(lines)

@@ -1,7 +1,6 @@
-"""The dev stages of the infrastructure and nyc_taxi apps, synthesized in-process (no CLI, offline).
-
-Both app folders must be importable (`infrastructure/`, `etl-jobs/nyc_taxi/` on sys.path): pytest's
-root conftest puts them there, `make docs` sets PYTHONPATH.
+"""The dev stages of the infrastructure app and of every job family, synthesized in-process (no CLI,
+offline). `infrastructure/` must be importable (pytest's pythonpath; `make docs` sets PYTHONPATH); the
+families are found by `job_family.registry`.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ class SynthesizedStack:
 class Synthesized:
     settings: Settings
     infrastructure: SynthesizedStack
-    nyc_taxi: SynthesizedStack
 
 
 def _synth(app: cdk.App, stage: cdk.Stage, stack: cdk.Stack) -> SynthesizedStack:
@@ -43,9 +41,8 @@ def _synth(app: cdk.App, stage: cdk.Stage, stack: cdk.Stack) -> SynthesizedStack
 
 
 def synthesize(env_name: str = DOCUMENTED_ENV) -> Synthesized:
+    """The infrastructure app's stage of `env_name`."""
     from infrastructure.delivery_pipelines import add_stage as add_infrastructure_stage
-    from nyc_taxi.release.pipelines import add_stage as add_nyc_taxi_stage
-    from nyc_taxi.settings import load_settings
 
     settings = load_config()
     with tempfile.TemporaryDirectory(prefix="docgen-") as outdir:
@@ -54,10 +51,21 @@ def synthesize(env_name: str = DOCUMENTED_ENV) -> Synthesized:
         )
         infra = add_infrastructure_stage(app, settings, env_name)
         infrastructure = _synth(app, infra, infra.stack)
+    return Synthesized(settings=settings, infrastructure=infrastructure)
 
-        app = cdk.App(
-            context=cli_context(ROOT / "etl-jobs" / "nyc_taxi", stage=env_name), outdir=f"{outdir}/nyc_taxi"
-        )
-        etl = add_nyc_taxi_stage(app, settings, load_settings(), env_name)
-        nyc_taxi = _synth(app, etl, etl.stack)
-    return Synthesized(settings=settings, infrastructure=infrastructure, nyc_taxi=nyc_taxi)
+
+def synthesize_family(family: str, env_name: str = DOCUMENTED_ENV) -> SynthesizedStack:
+    """One job family's stage of `env_name`, as its app builds it."""
+    from job_family import registry
+    from job_family.app import SETTINGS_FILE, checked_settings
+    from job_family.packaging.bundles import FamilyBundles
+    from job_family.release.pipelines import add_stage
+
+    spec = registry.load_spec(family)
+    app_root = registry.app_root(family)
+    settings = load_config()
+    with tempfile.TemporaryDirectory(prefix="docgen-") as outdir:
+        app = cdk.App(context=cli_context(app_root, stage=env_name), outdir=f"{outdir}/{family}")
+        family_settings = checked_settings(spec, settings, app_root / SETTINGS_FILE)
+        stage = add_stage(app, FamilyBundles(spec, app_root=app_root), settings, family_settings, env_name)
+        return _synth(app, stage, stage.stack)

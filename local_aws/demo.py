@@ -197,9 +197,10 @@ def _short_rule(values: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace, steps: Steps) -> int:
-    import nyc_taxi.jobs.runtime.sample_data as sample_data
-    from nyc_taxi.audit.runtime.item import Attr, Status
+    import nyc_taxi.steps.sample_data as sample_data
 
+    from job_family import naming
+    from job_family.audit.runtime.item import Attr, Status
     from local_aws.environment import local_environment
     from local_aws.flow import DeployedFlow, FlowError, Upload
     from shared_config.loader import load_config
@@ -259,10 +260,12 @@ def run(args: argparse.Namespace, steps: Steps) -> int:
                     f"{stack.assets_published} assets  {stack.elapsed_s:4.1f} s"
                 )
             note.append(f"{len(env.deployment.stacks)} stacks")
-            flow = DeployedFlow.discover(env, prefix=settings.prefix, environment=ENVIRONMENT)
+            flow = DeployedFlow.discover(
+                env, stack_name=naming.stack_name(settings.prefix, ENVIRONMENT, "nyc_taxi")
+            )
             say(f"    raw bucket     {flow.raw_bucket}")
-            say(f"    audit table    {flow.handler.audit_table_name}")
-            say(f"    state machine  {flow.handler.state_machine_arn.rsplit(':', 1)[-1]}")
+            say(f"    audit table    {flow.audit_table}")
+            say(f"    state machine  {flow.state_machine_arn.rsplit(':', 1)[-1]}")
 
         with steps.step("event sources"):
             notifications = cleanup.enter_context(flow.capture_notifications())
@@ -271,7 +274,7 @@ def run(args: argparse.Namespace, steps: Steps) -> int:
                 say(
                     f"    SQS {source.mapping.event_source_arn.rsplit(':', 1)[-1]} -> {source.mapping.function_name}"
                 )
-            say(f"    notifications: capture queue subscribed to {flow.handler.topic_arn.rsplit(':', 1)[-1]}")
+            say(f"    notifications: capture queue subscribed to {flow.topic_arn.rsplit(':', 1)[-1]}")
 
         uploads: list[Upload] = []
         with steps.step("upload") as note:
@@ -344,13 +347,13 @@ def run(args: argparse.Namespace, steps: Steps) -> int:
                 raise FlowError(f"{len(received)} notification(s) for {len(uploads)} files")
 
         with steps.step("quarantine summary") as note:
-            say(f"    {flow.quarantine_query('yellow_tripdata')['Name']}  (per rule, all files)")
-            by_rule = flow.quarantine_by_rule("yellow_tripdata", work_dir / "query")
-            say(table(sorted(by_rule.items(), key=lambda pair: (-pair[1], pair[0])), ("rule", "rows")))
-            note.append(f"{sum(by_rule.values())} rows, {len(by_rule)} rules")
+            for quarantine, by_rule in flow.quarantine_by_rule(work_dir / "query").items():
+                say(f"    {quarantine}  (per rule, all files)")
+                say(table(sorted(by_rule.items(), key=lambda pair: (-pair[1], pair[0])), ("rule", "rows")))
+                note.append(f"{sum(by_rule.values())} rows, {len(by_rule)} rules")
 
         with steps.step("named query (DuckDB)") as note:
-            query = flow.purpose_built_query("yellow_tripdata")
+            query = flow.purpose_built_query()
             say(f"    {query['Name']}  (workgroup {query.get('WorkGroup', 'primary')})")
             for line in str(query["QueryString"]).splitlines():
                 say(f"      {line}")

@@ -1,14 +1,11 @@
-"""The deployed nyc_taxi flow, as `make demo` and the end-to-end tests drive and observe it.
+"""A deployed job family's flow, as `make demo` and the end-to-end tests drive and observe it.
 
-Nothing here names a resource: `DeployedFlow.discover` finds each one the way an operator would,
-from what was deployed and what the apps publish:
-- the raw bucket from the infrastructure app's SSM contract (`shared_config.contract`);
-- the audit table, state machine and topic from the trigger function's own configuration
-  (the variables `nyc_taxi.ingest.runtime.environment` reads);
-- the Glue jobs, database and tables, and the Athena named queries from the deployed stacks and
-  the Glue/Athena APIs; table locations from the Glue catalog.
-The object key layout and the audit item come from the nyc_taxi runtime modules
-(`ingest.runtime.arrivals`, `audit.runtime.item`, `jobs.runtime.schemas`).
+Nothing here names a resource or imports a family: `DeployedFlow.discover(env, stack_name=...)` finds
+each one the way an operator would, from the outputs every family stack publishes
+(`job_family.outputs.Output`: raw bucket and key prefix, audit table, state machine, topic, queues,
+database, workgroup) and from the deployed stack's Glue jobs; table locations from the Glue catalog,
+named queries from the family's Athena workgroup. The audit item's shape comes from the framework
+(`job_family.audit.runtime.item`).
 """
 
 from __future__ import annotations
@@ -23,14 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nyc_taxi.jobs.runtime.schemas as schemas
 from boto3.dynamodb.types import TypeDeserializer
-from nyc_taxi.audit.runtime.item import TERMINAL_STATUSES, Attr, Status, object_id
-from nyc_taxi.ingest.runtime.arrivals import PREFIX
-from nyc_taxi.ingest.runtime.environment import VARIABLES, HandlerEnvironment
 
+from job_family.audit.runtime.item import TERMINAL_STATUSES, Attr, Status, object_id
+from job_family.outputs import Output
 from local_aws.environment import LocalEnvironment
-from shared_config.contract import ContractScope, Param
 
 _DESERIALIZER = TypeDeserializer()
 _NOT_CLAIMED = {"uploaded", "received", Status.REJECTED.value}
@@ -131,59 +125,75 @@ class CatalogTable:
 
 @dataclass
 class DeployedFlow:
-    """Handles on the deployed flow, found from the deployment (see the module docstring)."""
+    """Handles on one deployed family, found from its stack (see the module docstring)."""
 
     env: LocalEnvironment
-    handler: HandlerEnvironment
-    raw_bucket: str
-    purpose_built_bucket: str
+    stack_name: str
+    outputs: dict[str, str]
     job_names: dict[str, str]  # physical name -> short label (logical id without its hash)
-    database: str
-    key_prefix: str = PREFIX  # the job family's folder in the raw bucket (`<family>/<dataset>/<file>`)
 
     @classmethod
-    def discover(
-        cls, env: LocalEnvironment, *, prefix: str, environment: str, key_prefix: str = PREFIX
-    ) -> DeployedFlow:
-        triggers = [
-            function
-            for function in env.deployment.functions.values()
-            if all(function.environment.get(name) for name in VARIABLES)
-        ]
-        if len(triggers) != 1:
+    def discover(cls, env: LocalEnvironment, *, stack_name: str) -> DeployedFlow:
+        names = [stack.name for stack in env.deployment.stacks]
+        if stack_name not in names:
             raise FlowError(
-                f"expected one deployed function configured with {', '.join(VARIABLES)} (the nyc_taxi "
-                f"trigger), found {len(triggers)}; deploy the nyc_taxi assembly after the infrastructure one"
+                f"stack {stack_name} is not deployed (deployed: {', '.join(names) or 'none'}); deploy the "
+                "family's assembly after the infrastructure one"
             )
-        scope = ContractScope(prefix=prefix, environment=environment)
-        ssm = env.aws.client("ssm")
-
-        def contract(param: Param) -> str:
-            try:
-                return str(ssm.get_parameter(Name=scope.name(param))["Parameter"]["Value"])
-            except ssm.exceptions.ParameterNotFound:
-                raise FlowError(
-                    f"SSM contract parameter {scope.name(param)} is missing; deploy the infrastructure "
-                    f"assembly for environment {environment!r} first"
-                ) from None
-
-        jobs: dict[str, str] = {}
-        databases: list[str] = []
-        for stack in env.deployment.stacks:
-            for resource in stack.of_type("AWS::Glue::Job"):
-                jobs[resource.physical_id] = re.sub(r"[0-9A-F]{8}$", "", resource.logical_id)
-            databases += [resource.physical_id for resource in stack.of_type("AWS::Glue::Database")]
-        if len(databases) != 1 or not jobs:
-            raise FlowError(f"expected one Glue database and Glue jobs, found {databases} and {list(jobs)}")
+        stack = env.deployment.stack(stack_name)
+        missing = [output.value for output in Output if output.value not in stack.outputs]
+        if missing:
+            raise FlowError(f"stack {stack_name} lacks the family outputs {', '.join(missing)}")
+        jobs = {
+            resource.physical_id: re.sub(r"[0-9A-F]{8}$", "", resource.logical_id)
+            for resource in stack.of_type("AWS::Glue::Job")
+        }
         return cls(
             env=env,
-            handler=HandlerEnvironment.from_environ(dict(triggers[0].environment)),
-            raw_bucket=contract(Param.RAW_BUCKET_NAME),
-            purpose_built_bucket=contract(Param.PURPOSE_BUILT_BUCKET_NAME),
+            stack_name=stack_name,
+            outputs={name: str(value) for name, value in stack.outputs.items()},
             job_names=jobs,
-            database=databases[0],
-            key_prefix=key_prefix,
         )
+
+    def output(self, output: Output) -> str:
+        return self.outputs[output.value]
+
+    @property
+    def family(self) -> str:
+        return self.output(Output.FAMILY)
+
+    @property
+    def raw_bucket(self) -> str:
+        return self.output(Output.RAW_BUCKET)
+
+    @property
+    def purpose_built_bucket(self) -> str:
+        return self.output(Output.PURPOSE_BUILT_BUCKET)
+
+    @property
+    def key_prefix(self) -> str:
+        """The family's folder in the raw bucket, without its trailing slash."""
+        return self.output(Output.RAW_KEY_PREFIX).rstrip("/")
+
+    @property
+    def audit_table(self) -> str:
+        return self.output(Output.AUDIT_TABLE)
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.output(Output.STATE_MACHINE)
+
+    @property
+    def topic_arn(self) -> str:
+        return self.output(Output.TOPIC)
+
+    @property
+    def database(self) -> str:
+        return self.output(Output.DATABASE)
+
+    @property
+    def workgroup(self) -> str:
+        return self.output(Output.WORKGROUP)
 
     # -- acting ---------------------------------------------------------------------------
 
@@ -205,11 +215,11 @@ class DeployedFlow:
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        subscription = sns.subscribe(TopicArn=self.handler.topic_arn, Protocol="sqs", Endpoint=queue_arn)[
+        subscription = sns.subscribe(TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn)[
             "SubscriptionArn"
         ]
         try:
-            yield NotificationCapture(self.env, self.handler.topic_arn, queue_url)
+            yield NotificationCapture(self.env, self.topic_arn, queue_url)
         finally:
             sns.unsubscribe(SubscriptionArn=subscription)
             sqs.delete_queue(QueueUrl=queue_url)
@@ -218,14 +228,14 @@ class DeployedFlow:
 
     def audit_item(self, upload: Upload) -> dict[str, Any] | None:
         response = self.env.aws.client("dynamodb").get_item(
-            TableName=self.handler.audit_table_name,
+            TableName=self.audit_table,
             Key={Attr.OBJECT_ID.value: {"S": upload.object_id}},
             ConsistentRead=True,
         )
         return plain_item(response["Item"]) if "Item" in response else None
 
     def audit_items(self) -> list[dict[str, Any]]:
-        items = self.env.aws.client("dynamodb").scan(TableName=self.handler.audit_table_name)["Items"]
+        items = self.env.aws.client("dynamodb").scan(TableName=self.audit_table)["Items"]
         return [plain_item(item) for item in items]
 
     def job_runs(self, execution_name: str) -> list[tuple[str, str, str | None]]:
@@ -238,7 +248,7 @@ class DeployedFlow:
 
     def executions(self) -> list[dict[str, Any]]:
         sfn = self.env.aws.client("stepfunctions")
-        return list(sfn.list_executions(stateMachineArn=self.handler.state_machine_arn)["executions"])
+        return list(sfn.list_executions(stateMachineArn=self.state_machine_arn)["executions"])
 
     def progress(self, upload: Upload) -> str:
         """One word or phrase for where the file is: received, job 1 running, ..., SUCCEEDED."""
@@ -315,30 +325,35 @@ class DeployedFlow:
         return directory
 
     def named_queries(self) -> list[dict[str, Any]]:
+        """The named queries of the family's Athena workgroup, by name."""
         athena = self.env.aws.client("athena")
-        workgroups = [group["Name"] for group in athena.list_work_groups()["WorkGroups"]]
-        ids = {
-            query_id
-            for workgroup in workgroups
-            for query_id in athena.list_named_queries(WorkGroup=workgroup)["NamedQueryIds"]
-        }
+        ids = athena.list_named_queries(WorkGroup=self.workgroup)["NamedQueryIds"]
         queries = [athena.get_named_query(NamedQueryId=query_id)["NamedQuery"] for query_id in ids]
         return sorted(queries, key=lambda query: str(query["Name"]))
 
-    def purpose_built_query(self, dataset: str) -> dict[str, Any]:
-        """The first deployed named query (by name) over a purpose-built table of `dataset`."""
+    def tables(self) -> list[CatalogTable]:
+        """Every table of the family's Glue database."""
+        glue = self.env.aws.client("glue")
+        names = [table["Name"] for table in glue.get_tables(DatabaseName=self.database)["TableList"]]
+        return [self.catalog_table(name) for name in sorted(names)]
+
+    def quarantine_tables(self) -> list[CatalogTable]:
+        """The tables under the family's quarantine prefix of the conformed bucket."""
+        prefix = f"s3://{self.output(Output.CONFORMED_BUCKET)}/{self.key_prefix}/quarantine/"
+        return [table for table in self.tables() if table.location.startswith(prefix)]
+
+    def purpose_built_query(self) -> dict[str, Any]:
+        """The first deployed named query (by name) that reads only purpose-built tables."""
         for query in self.named_queries():
             tables = [
                 self.catalog_table(match["table"])
                 for match in _TABLE_REFERENCE.finditer(query["QueryString"])
             ]
             if tables and all(
-                table.location.startswith(f"s3://{self.purpose_built_bucket}/")
-                and table.name.startswith(dataset)
-                for table in tables
+                table.location.startswith(f"s3://{self.purpose_built_bucket}/") for table in tables
             ):
                 return query
-        raise FlowError(f"no deployed Athena named query reads a purpose-built {dataset} table")
+        raise FlowError(f"no deployed Athena named query of {self.family} reads a purpose-built table")
 
     def run_query(self, sql: str, scratch: Path) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run Athena SQL with DuckDB on the tables' Parquet copied out of the local S3.
@@ -362,22 +377,19 @@ class DeployedFlow:
         columns = [column[0] for column in result.description or []]
         return columns, [tuple(row) for row in result.fetchall()]
 
-    def quarantine_query(self, dataset: str) -> dict[str, Any]:
-        """The deployed named query over the quarantine table of `dataset` (rows per file and rule)."""
-        quarantine = schemas.quarantine_table(dataset).name
-        for query in self.named_queries():
-            if {match["table"] for match in _TABLE_REFERENCE.finditer(query["QueryString"])} == {quarantine}:
-                return query
-        raise FlowError(f"no deployed Athena named query reads {self.database}.{quarantine}")
+    def quarantine_by_rule(self, scratch: Path) -> dict[str, dict[str, int]]:
+        """Quarantined rows per broken rule of every quarantine table (tables with no rows left out)."""
+        import duckdb
 
-    def quarantine_by_rule(self, dataset: str, scratch: Path) -> dict[str, int]:
-        """Quarantined rows per broken rule, from the deployed quarantine named query ({} if none)."""
-        table = self.catalog_table(schemas.quarantine_table(dataset).name)
-        if not any(self.download_table(table, scratch).rglob("*.parquet")):
-            return {}
-        columns, rows = self.run_query(str(self.quarantine_query(dataset)["QueryString"]), scratch)
-        rule, count = columns.index("rule"), columns.index("rows_quarantined")
-        by_rule: dict[str, int] = {}
-        for row in rows:
-            by_rule[str(row[rule])] = by_rule.get(str(row[rule]), 0) + int(row[count])
-        return by_rule
+        found: dict[str, dict[str, int]] = {}
+        for table in self.quarantine_tables():
+            directory = self.download_table(table, scratch)
+            if not any(directory.rglob("*.parquet")):
+                continue
+            rows = duckdb.execute(
+                "SELECT rule, count(*) FROM (SELECT unnest(broken_rules) AS rule FROM read_parquet("
+                f"'{directory.as_posix()}/**/*.parquet', hive_partitioning = true)) GROUP BY rule "
+                "ORDER BY 2 DESC, 1"
+            ).fetchall()
+            found[table.name] = {str(rule): int(count) for rule, count in rows}
+        return found

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nyc_taxi.audit.runtime.item import Attr, Status
-from nyc_taxi.ingest.runtime import arrivals
-from nyc_taxi.jobs.runtime import sample_data, schemas
+from nyc_taxi.steps import sample_data, schemas
 
+from job_family import naming
+from job_family.audit.runtime.item import Attr, Status
 from local_aws.demo import APPS, synth
 from local_aws.environment import LocalEnvironment, local_environment
 from local_aws.flow import DeployedFlow, NotificationCapture, Upload
@@ -69,9 +69,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
         work_dir=root / "run", account_id=settings.local.account, region=settings.local.region
     ) as env:
         env.deploy(*assemblies)
-        flow = DeployedFlow.discover(
-            env, prefix=settings.prefix, environment="local", key_prefix=arrivals.PREFIX
-        )
+        flow = DeployedFlow.discover(env, stack_name=naming.stack_name(settings.prefix, "local", "nyc_taxi"))
         with flow.capture_notifications() as notifications:
             env.start_event_sources(interval_s=0.1)
             yield Lake(env, flow, notifications, root / "query")

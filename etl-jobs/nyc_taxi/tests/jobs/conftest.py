@@ -1,16 +1,13 @@
-"""One local SparkSession for every Spark test of the nyc_taxi jobs, and tiny raw-row builders."""
+"""Tiny raw-row builders for the Spark tests of the nyc_taxi jobs (the `spark` fixture is the root conftest's)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")  # pyspark.testing imports pyspark.pandas
 
-from nyc_taxi.jobs.runtime import job_runtime, schemas
+from nyc_taxi.steps import schemas
 from pyspark.sql import DataFrame, SparkSession
 
 APP_ROOT = Path(__file__).resolve().parents[2]
@@ -48,24 +45,6 @@ VALID_GREEN: dict[str, str | None] = {
     "trip_type": "1",
 }
 VALID = {"yellow_tripdata": VALID_YELLOW, "green_tripdata": VALID_GREEN}
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    builder = (
-        SparkSession.builder.master("local[1]")
-        .appName("nyc_taxi-jobs-tests")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.warehouse.dir", str(Path(os.environ.get("TMPDIR", "/tmp")) / "nyc_taxi-warehouse"))
-    )
-    for key, value in job_runtime.SESSION_CONF.items():
-        builder = builder.config(key, value)
-    session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def raw_rows(

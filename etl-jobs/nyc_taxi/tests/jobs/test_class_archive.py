@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nyc_taxi.jobs.runtime import class_archive
+from job_family.glue.runtime import class_archive
 
 
 def test_no_archive_means_no_option(tmp_path: Path) -> None:

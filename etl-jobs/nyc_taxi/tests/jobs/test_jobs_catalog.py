@@ -9,8 +9,10 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from nyc_taxi.jobs.runtime import catalog, raw_to_conformed, schemas
+from nyc_taxi.steps import raw_to_conformed, schemas
 from pyspark.sql import SparkSession
+
+from job_family.glue.runtime import catalog
 
 from .test_jobs_raw_to_conformed import write_csv
 

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nyc_taxi.jobs.runtime import conformed_to_purpose_built, local_run
+from nyc_taxi.steps import conformed_to_purpose_built
 from pyspark.sql import SparkSession
+
+from job_family.glue.runtime import local_run
 
 from .conftest import FIXTURES, REFERENCE, RULES
 from .test_jobs_raw_to_conformed import run as run_raw
@@ -64,11 +66,29 @@ def expected_metrics(sample: Path, zones_csv: Path) -> dict[tuple[Any, ...], dic
 def test_real_tlc_sample_totals_match_an_independent_computation(spark: SparkSession, tmp_path: Path) -> None:
     """Both jobs through `make run-job`'s runner on the real 50-line TLC file (49 trips)."""
     conformed_report = local_run.main(
-        ["raw_to_conformed", "--input", str(SAMPLE), "--output", str(tmp_path / "c"), "--run-id", "sample"]
+        [
+            "--family",
+            "nyc_taxi",
+            "raw_to_conformed",
+            "--input",
+            str(SAMPLE),
+            "--output",
+            str(tmp_path / "c"),
+            "--run-id",
+            "sample",
+        ]
     )
     assert (conformed_report["rows_read"], conformed_report["rows_quarantined"]) == (49, 0)
     report = local_run.main(
-        ["conformed_to_purpose_built", "--input", str(tmp_path / "c"), "--output", str(tmp_path / "pb")]
+        [
+            "--family",
+            "nyc_taxi",
+            "conformed_to_purpose_built",
+            "--input",
+            str(tmp_path / "c"),
+            "--output",
+            str(tmp_path / "pb"),
+        ]
     )
     assert (tmp_path / "pb" / "run_report.json").is_file()
     expected = expected_metrics(SAMPLE, REFERENCE / "taxi_zone_lookup.csv")
@@ -154,7 +174,7 @@ def test_rule_without_a_declared_table_is_refused(spark: SparkSession, tmp_path:
 def test_a_zone_lookup_with_other_columns_is_refused_by_its_header(
     spark: SparkSession, tmp_path: Path
 ) -> None:
-    from nyc_taxi.jobs.runtime import storage
+    from job_family.glue.runtime import storage
 
     (tmp_path / "taxi_zone_lookup.csv").write_text(
         "LocationID,Zone,Borough,service_zone\n1,Newark Airport,EWR,EWR\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nyc_taxi.jobs.runtime import raw_to_conformed
+from nyc_taxi.steps import raw_to_conformed
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F  # noqa: N812
 
@@ -169,7 +169,7 @@ def test_without_a_database_catalog_upkeep_is_skipped_and_logged(
         raise AssertionError("a run without a database must not build a Glue client")
 
     source = write_csv(tmp_path / "yellow_tripdata_2021-01.csv", {})
-    with caplog.at_level(logging.INFO, logger="nyc_taxi.jobs.runtime.catalog"):
+    with caplog.at_level(logging.INFO, logger="job_family.glue.runtime.catalog"):
         report = run(spark, tmp_path / "out", source, glue_factory=no_aws)
     assert report["catalog"] == {"skipped": True, "reason": "no database given", "tables": []}
     assert "catalog upkeep skipped: no database given" in caplog.text
@@ -193,7 +193,7 @@ def test_the_staged_copy_is_removed_when_the_run_ends(spark: SparkSession, tmp_p
 def test_counts_that_do_not_reconcile_write_nothing_and_remove_the_staged_copy(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from nyc_taxi.jobs.runtime import conform
+    from nyc_taxi.steps import conform
 
     real_observe = conform.observe_counts
 
@@ -221,7 +221,7 @@ def test_counts_that_do_not_reconcile_write_nothing_and_remove_the_staged_copy(
 def test_csv_header_is_read_without_a_spark_job_bom_and_gzip_included(
     spark: SparkSession, tmp_path: Path
 ) -> None:
-    from nyc_taxi.jobs.runtime import storage
+    from job_family.glue.runtime import storage
 
     plain = tmp_path / "bom.csv"
     plain.write_text(
@@ -237,7 +237,7 @@ def test_csv_header_is_read_without_a_spark_job_bom_and_gzip_included(
 def test_csv_without_a_header_or_with_repeated_names_is_left_to_spark(
     spark: SparkSession, tmp_path: Path
 ) -> None:
-    from nyc_taxi.jobs.runtime import storage
+    from job_family.glue.runtime import storage
 
     empty = tmp_path / "empty.csv"
     empty.write_text("")

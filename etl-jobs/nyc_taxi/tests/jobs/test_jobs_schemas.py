@@ -6,7 +6,7 @@ import csv
 import re
 
 import pytest
-from nyc_taxi.jobs.runtime import quality, schemas
+from nyc_taxi.steps import quality, schemas
 
 from .conftest import REFERENCE
 

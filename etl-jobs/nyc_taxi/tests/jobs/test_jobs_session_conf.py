@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from nyc_taxi.jobs.runtime import conform, job_runtime
+from nyc_taxi.steps import conform
 from pyspark.sql import SparkSession
+
+from job_family.glue.runtime import job_runtime
 
 pytestmark = pytest.mark.spark
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nyc_taxi.jobs.runtime import sample_data
+from nyc_taxi.steps import sample_data
 from pyspark.sql import SparkSession
 
 from .test_jobs_raw_to_conformed import run as run_raw

@@ -56,6 +56,22 @@ def is_placeholder_email(email: str) -> bool:
     return any(domain == name or domain.endswith(f".{name}") for name in PLACEHOLDER_EMAIL_DOMAINS)
 
 
+def _network_or_reason(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | str:
+    """The network `value` writes, or why it is none (in our words, not the ipaddress module's)."""
+    address, _, mask = value.partition("/")
+    if not mask:
+        return "no /mask"
+    if not mask.isdigit() or int(mask) > 32:
+        return f"/{mask} is not a mask from /0 to /32"
+    try:
+        loose = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return f"{address!r} is not an IPv4 address"
+    if str(loose) != value:
+        return f"host bits set: the network of that range is {loose}"
+    return loose
+
+
 def _check_account(value: str) -> str:
     if not ACCOUNT_PATTERN.fullmatch(value):
         raise ValueError(
@@ -134,10 +150,9 @@ class EnvironmentConfig(Account):
     @field_validator("vpc_cidr")
     @classmethod
     def _cidr(cls, value: str) -> str:
-        try:
-            network = ipaddress.ip_network(value, strict=True)
-        except ValueError as error:
-            raise ValueError(f"{value!r} is not a network ({error}); use e.g. 10.20.0.0/22") from None
+        network = _network_or_reason(value)
+        if isinstance(network, str):
+            raise ValueError(f"{value!r} is not a network ({network}); use e.g. 10.20.0.0/22")
         if network.version != 4:
             raise ValueError(f"{value!r} is not IPv4; a VPC's primary CIDR is IPv4, e.g. 10.20.0.0/22")
         if not MIN_VPC_PREFIX <= network.prefixlen <= MAX_VPC_PREFIX:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bootstrap.__main__ import main
 from bootstrap.commands import (
@@ -15,26 +15,20 @@ from bootstrap.commands import (
     RefusedError,
     app_folders,
     bootstrap_deployment,
+    bootstrap_plan,
     bootstrap_target,
     deploy_pipelines,
     pipeline_stacks,
 )
-from shared_config import DEFAULT_CONFIG_PATH, Settings, load_config
+from bootstrap.tests.fixtures import REAL, ReleaseRepo, real_data, write_config
+from shared_config import Settings, load_config, parse_config
 
-REAL = {"deployment": "210987654321", "dev": "410987654321", "test": "510987654321", "prod": "610987654321"}
-CONNECTION = "arn:aws:codeconnections:eu-west-1:210987654321:connection/3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f"
+DEP = REAL["deployment"]
+TAIL = "--no-version-reporting --no-notices"
 
 
-@pytest.fixture
-def real_config(tmp_path: Path) -> Path:
-    raw = yaml.safe_load(DEFAULT_CONFIG_PATH.read_text())
-    raw["deployment"]["account"] = REAL["deployment"]
-    raw["repository"]["connection_arn"] = CONNECTION
-    for name in ("dev", "test", "prod"):
-        raw["environments"][name]["account"] = REAL[name]
-    path = tmp_path / "environments.yaml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False))
-    return path
+def policy(account: str, kind: str, prefix: str = "dlk", partition: str = "aws") -> str:
+    return f"arn:{partition}:iam::{account}:policy/{prefix}-cdk-{kind}-execution"
 
 
 @pytest.fixture
@@ -42,41 +36,136 @@ def settings(real_config: Path) -> Settings:
     return load_config(real_config)
 
 
-def test_target_bootstrap_trusts_the_deployment_account_with_the_given_policy(settings: Settings) -> None:
-    policy = "arn:aws:iam::410987654321:policy/lake-exec"
-    command = bootstrap_target(settings, settings.environments["dev"], policies=[policy])
-    assert command.shell() == (
-        "node_modules/.bin/cdk bootstrap aws://410987654321/eu-west-1 --trust 210987654321 "
-        "--trust-for-lookup 210987654321 --cloudformation-execution-policies "
-        "arn:aws:iam::410987654321:policy/lake-exec --no-version-reporting --no-notices"
+def layout(**changes: dict[str, Any]) -> Settings:
+    """The real-looking configuration with some environments changed (region given: zones follow)."""
+    raw = real_data()
+    for name, fields in changes.items():
+        env = raw["environments"][name]
+        env.update(fields)
+        if "region" in fields:
+            env["availability_zones"] = [f"{fields['region']}a", f"{fields['region']}b"]
+    return parse_config(raw)
+
+
+# --- four accounts, one region ----------------------------------------------------------------------
+
+
+def test_four_accounts_bootstrap_the_deployment_account_once_and_each_environment_with_trust(
+    settings: Settings,
+) -> None:
+    [deployment] = bootstrap_deployment(settings)
+    assert deployment.shell() == (
+        f"node_modules/.bin/cdk bootstrap aws://{DEP}/eu-west-1 --cloudformation-execution-policies "
+        f"{policy(DEP, 'pipeline')} {TAIL}"
     )
-    assert command.account == "410987654321"
+    assert deployment.comment == f"deployment account {DEP}, eu-west-1: runs the pipelines"
+    for name in ("dev", "test", "prod"):
+        [target] = bootstrap_target(settings, settings.environments[name])
+        assert target.shell() == (
+            f"node_modules/.bin/cdk bootstrap aws://{REAL[name]}/eu-west-1 --trust {DEP} --trust-for-lookup "
+            f"{DEP} --cloudformation-execution-policies {policy(REAL[name], 'target')} {TAIL}"
+        )
+        assert (target.account, target.region) == (REAL[name], "eu-west-1")
+        assert target.comment == f"account {REAL[name]}, eu-west-1: receives the stacks of {name}"
 
 
-def test_default_execution_policy_is_the_kit_policy_not_administrator_access(settings: Settings) -> None:
-    target = bootstrap_target(settings, settings.environments["prod"])
-    deployment = bootstrap_deployment(settings)
-    assert "arn:aws:iam::610987654321:policy/dlk-cdk-target-execution" in target.argv
-    assert "arn:aws:iam::210987654321:policy/dlk-cdk-pipeline-execution" in deployment.argv
-    assert not any("AdministratorAccess" in part for part in target.argv + deployment.argv)
-
-
-def test_deployment_bootstrap_trusts_no_other_account(settings: Settings) -> None:
-    command = bootstrap_deployment(settings, policies=["arn:aws:iam::aws:policy/PowerUserAccess"])
-    assert command.argv[:3] == ("node_modules/.bin/cdk", "bootstrap", "aws://210987654321/eu-west-1")
-    assert "--trust" not in command.argv
-
-
-def test_several_policies_are_passed_comma_separated(settings: Settings) -> None:
-    policies = ["arn:aws:iam::410987654321:policy/a", "arn:aws:iam::410987654321:policy/b"]
-    command = bootstrap_target(settings, settings.environments["dev"], policies=policies)
+def test_a_given_policy_replaces_the_default_one(settings: Settings) -> None:
+    given = ["arn:aws:iam::410987654321:policy/a", "arn:aws:iam::410987654321:policy/b"]
+    [command] = bootstrap_target(settings, settings.environments["dev"], policies=given)
     index = command.argv.index("--cloudformation-execution-policies")
-    assert command.argv[index + 1] == ",".join(policies)
+    assert command.argv[index + 1] == ",".join(given)
 
 
-def test_refuses_a_policy_that_is_not_an_arn(settings: Settings) -> None:
-    with pytest.raises(RefusedError, match="is not an IAM policy ARN"):
-        bootstrap_target(settings, settings.environments["dev"], policies=["AdministratorAccess"])
+def test_default_execution_policies_are_the_kit_policies_not_administrator_access(settings: Settings) -> None:
+    commands = [*bootstrap_deployment(settings), *bootstrap_target(settings, settings.environments["prod"])]
+    assert not any("AdministratorAccess" in part for command in commands for part in command.argv)
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("AdministratorAccess", "AdministratorAccess is not an IAM policy ARN"),
+        ("arn:aws-cn:iam::410987654321:policy/x", "is not an ARN of the aws partition"),
+    ],
+)
+def test_refuses_a_policy_that_cannot_be_used(settings: Settings, given: str, message: str) -> None:
+    with pytest.raises(RefusedError, match=message):
+        bootstrap_target(settings, settings.environments["dev"], policies=[given])
+
+
+# --- dev in the deployment account ------------------------------------------------------------------
+
+
+def test_an_environment_in_the_deployment_account_is_bootstrapped_once_with_both_policies() -> None:
+    settings = layout(dev={"account": DEP})
+    combined = (
+        f"node_modules/.bin/cdk bootstrap aws://{DEP}/eu-west-1 --trust {DEP} --trust-for-lookup {DEP} "
+        f"--cloudformation-execution-policies {policy(DEP, 'pipeline')},{policy(DEP, 'target')} {TAIL}"
+    )
+    [deployment] = bootstrap_deployment(settings)
+    [dev] = bootstrap_target(settings, settings.environments["dev"])
+    assert deployment.shell() == dev.shell() == combined
+    assert (
+        deployment.comment
+        == f"deployment account {DEP}, eu-west-1: runs the pipelines and receives the stacks of dev"
+    )
+    assert "same bootstrap make bootstrap-deployment runs there" in dev.comment
+    places = [(b.account, b.region) for b in bootstrap_plan(settings)]
+    assert len(places) == len(set(places)) == 3
+
+
+# --- other regions ----------------------------------------------------------------------------------
+
+
+def test_the_deployment_account_is_bootstrapped_in_every_region_an_environment_uses() -> None:
+    settings = layout(prod={"region": "us-east-1", "vpc_cidr": "10.30.0.0/21"})
+    deployment = bootstrap_deployment(settings)
+    assert [(c.account, c.region) for c in deployment] == [(DEP, "eu-west-1"), (DEP, "us-east-1")]
+    support = deployment[1]
+    assert support.shell() == (
+        f"node_modules/.bin/cdk bootstrap aws://{DEP}/us-east-1 --cloudformation-execution-policies "
+        f"{policy(DEP, 'pipeline')} {TAIL}"
+    )
+    assert support.comment.endswith("holds the pipelines' cross-region support stacks for prod")
+    [prod] = bootstrap_target(settings, settings.environments["prod"])
+    assert prod.argv[2] == f"aws://{REAL['prod']}/us-east-1"
+
+
+def test_an_environment_of_the_deployment_account_in_another_region_gets_one_combined_bootstrap() -> None:
+    settings = layout(dev={"account": DEP, "region": "eu-central-1"})
+    deployment = bootstrap_deployment(settings)
+    assert [c.region for c in deployment] == ["eu-west-1", "eu-central-1"]
+    [dev] = bootstrap_target(settings, settings.environments["dev"])
+    assert dev.shell() == deployment[1].shell()
+    assert f"--trust {DEP}" in dev.shell()
+    assert f"{policy(DEP, 'pipeline')},{policy(DEP, 'target')}" in dev.shell()
+
+
+def test_policy_arns_follow_the_partition_of_the_configuration() -> None:
+    raw = real_data()
+    raw["deployment"]["region"] = "us-gov-west-1"
+    raw["repository"]["connection_arn"] = raw["repository"]["connection_arn"].replace(
+        "arn:aws:", "arn:aws-us-gov:"
+    )
+    for env in raw["environments"].values():
+        env["region"] = "us-gov-west-1"
+        env["availability_zones"] = ["us-gov-west-1a", "us-gov-west-1b"]
+    settings = parse_config(raw)
+    [deployment] = bootstrap_deployment(settings)
+    [dev] = bootstrap_target(settings, settings.environments["dev"])
+    assert policy(DEP, "pipeline", partition="aws-us-gov") in deployment.argv
+    assert policy(REAL["dev"], "target", partition="aws-us-gov") in dev.argv
+
+
+def test_the_prefix_names_the_policies() -> None:
+    raw = real_data()
+    raw["prefix"] = "acme"
+    settings = parse_config(raw)
+    [deployment] = bootstrap_deployment(settings)
+    assert policy(DEP, "pipeline", prefix="acme") in deployment.argv
+
+
+# --- deploys ----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -92,19 +181,11 @@ def test_deploy_deploys_every_pipeline_stack_of_the_app_from_its_folder(
     command = deploy_pipelines(
         settings, app_folder=app_folder, environments=list(settings.environments.values())
     )
-    assert command.cwd == app_folder
-    assert command.account == "210987654321"
+    assert (command.cwd, command.account, command.region) == (app_folder, DEP, "eu-west-1")
     assert command.shell() == (
         f"(cd {app_folder} && {cli} deploy {stack}-dev {stack}-test {stack}-prod "
-        "--require-approval broadening --no-version-reporting --no-notices)"
+        f"--require-approval broadening {TAIL})"
     )
-
-
-def test_deploy_passes_a_custom_config_to_the_app(settings: Settings, real_config: Path) -> None:
-    command = deploy_pipelines(
-        settings, app_folder="infrastructure", environments=[settings.environments["dev"]], config=real_config
-    )
-    assert command.argv[-2:] == ("-c", f"config={real_config.resolve()}")
 
 
 def test_every_app_folder_with_a_cdk_json_is_deployable() -> None:
@@ -119,28 +200,30 @@ def test_pipeline_stacks_of_one_environment(settings: Settings) -> None:
     assert pipeline_stacks("etl-jobs/nyc_taxi", dev) == ["NycTaxiPipeline-dev"]
 
 
-def test_refuses_placeholder_accounts_naming_them() -> None:
+def test_bootstrap_refuses_placeholder_accounts_naming_them() -> None:
     settings = load_config()
     with pytest.raises(
-        RefusedError, match=r"environments\.dev \(111111111111\), deployment \(999999999999\)"
+        RefusedError,
+        match=r"environments\.dev\.account \(111111111111\), deployment\.account \(999999999999\)",
     ):
         bootstrap_target(settings, settings.environments["dev"])
-    with pytest.raises(RefusedError, match="placeholder account"):
+    with pytest.raises(RefusedError, match=r"placeholders in the configuration: deployment\.account"):
         bootstrap_deployment(settings)
 
 
-def test_refuses_the_placeholder_connection(settings: Settings) -> None:
-    placeholder = settings.repository.model_copy(
-        update={
-            "connection_arn": "arn:aws:codeconnections:eu-west-1:210987654321:connection/00000000-0000-0000-0000-000000000000"
-        }
+def test_deploy_refuses_every_placeholder_check_config_lists(settings: Settings) -> None:
+    raw = real_data()
+    raw["notifications"]["emails"] = ["ops@example.com"]
+    raw["repository"]["connection_arn"] = (
+        f"arn:aws:codeconnections:eu-west-1:{DEP}:connection/00000000-0000-0000-0000-000000000000"
     )
-    with pytest.raises(RefusedError, match="CodeConnections connection"):
+    placeholders = parse_config(raw)
+    with pytest.raises(RefusedError) as caught:
         deploy_pipelines(
-            settings.model_copy(update={"repository": placeholder}),
-            app_folder="infrastructure",
-            environments=[settings.environments["dev"]],
+            placeholders, app_folder="infrastructure", environments=[settings.environments["dev"]]
         )
+    assert "repository.connection_arn (arn:aws:codeconnections" in str(caught.value)
+    assert "notifications.emails[0] (ops@example.com)" in str(caught.value)
 
 
 def test_refuses_an_app_folder_without_cdk_json_naming_the_apps(settings: Settings) -> None:
@@ -150,31 +233,40 @@ def test_refuses_an_app_folder_without_cdk_json_naming_the_apps(settings: Settin
         deploy_pipelines(settings, app_folder="etl-jobs/other", environments=[settings.environments["dev"]])
 
 
+# --- python -m bootstrap ----------------------------------------------------------------------------
+
+
 class Recorder:
-    def __init__(self) -> None:
+    def __init__(self, returncodes: tuple[int, ...] = ()) -> None:
         self.calls: list[tuple[list[str], dict[str, Any]]] = []
+        self.returncodes = list(returncodes)
 
     def __call__(self, argv: list[str], **kwargs: Any) -> Any:
         self.calls.append((argv, kwargs))
-        return type("Done", (), {"returncode": 0})()
+        code = self.returncodes.pop(0) if self.returncodes else 0
+        return type("Done", (), {"returncode": code})()
 
 
-def _no_credentials() -> str:
+def _no_credentials(region: str) -> str:
     raise RefusedError("no usable AWS credentials (Unable to locate credentials); sign in first")
 
 
-def test_dry_run_prints_the_command_without_calling_aws(
-    real_config: Path, capsys: pytest.CaptureFixture[str]
+def test_dry_run_prints_one_shell_block_without_calling_aws(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    raw = real_data()
+    raw["environments"]["prod"].update(region="us-east-1", availability_zones=["us-east-1a", "us-east-1b"])
+    config = write_config(tmp_path / "envs.yaml", raw)
     run = Recorder()
-    code = main(
-        ["--config", str(real_config), "--dry-run", "target", "--env", "dev"],
-        identity=_no_credentials,
-        run=run,
-    )
+    code = main(["--config", str(config), "--dry-run", "deployment"], identity=_no_credentials, run=run)
     assert code == 0 and run.calls == []
-    assert capsys.readouterr().out.startswith(
-        "node_modules/.bin/cdk bootstrap aws://410987654321/eu-west-1 --trust"
+    assert capsys.readouterr().out == (
+        f"# deployment account {DEP}, eu-west-1: runs the pipelines\n"
+        f"node_modules/.bin/cdk bootstrap aws://{DEP}/eu-west-1 --cloudformation-execution-policies "
+        f"{policy(DEP, 'pipeline')} {TAIL}\n"
+        f"# deployment account {DEP}, us-east-1: holds the pipelines' cross-region support stacks for prod\n"
+        f"node_modules/.bin/cdk bootstrap aws://{DEP}/us-east-1 --cloudformation-execution-policies "
+        f"{policy(DEP, 'pipeline')} {TAIL}\n"
     )
 
 
@@ -182,7 +274,7 @@ def test_stops_without_credentials(real_config: Path, capsys: pytest.CaptureFixt
     run = Recorder()
     code = main(["--config", str(real_config), "deployment"], identity=_no_credentials, run=run)
     assert code == 2 and run.calls == []
-    assert "no usable AWS credentials" in capsys.readouterr().err
+    assert capsys.readouterr().err.count("stopped: no usable AWS credentials") == 1
 
 
 def test_stops_when_credentials_belong_to_another_account(
@@ -190,7 +282,9 @@ def test_stops_when_credentials_belong_to_another_account(
 ) -> None:
     run = Recorder()
     code = main(
-        ["--config", str(real_config), "target", "--env", "prod"], identity=lambda: "410987654321", run=run
+        ["--config", str(real_config), "target", "--env", "prod"],
+        identity=lambda region: "410987654321",
+        run=run,
     )
     assert code == 2 and run.calls == []
     assert (
@@ -199,24 +293,77 @@ def test_stops_when_credentials_belong_to_another_account(
     )
 
 
+def test_asks_sts_in_the_region_of_the_command(tmp_path: Path) -> None:
+    raw = real_data()
+    raw["environments"]["prod"].update(region="us-east-1", availability_zones=["us-east-1a", "us-east-1b"])
+    config = write_config(tmp_path / "envs.yaml", raw)
+    regions: list[str] = []
+
+    def identity(region: str) -> str:
+        regions.append(region)
+        return REAL["prod"]
+
+    assert main(["--config", str(config), "target", "--env", "prod"], identity=identity, run=Recorder()) == 0
+    assert regions == ["us-east-1"]
+
+
+def test_runs_every_bootstrap_in_order_and_stops_at_the_first_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = real_data()
+    raw["environments"]["prod"].update(region="us-east-1", availability_zones=["us-east-1a", "us-east-1b"])
+    config = write_config(tmp_path / "envs.yaml", raw)
+    run = Recorder(returncodes=(0, 3))
+    code = main(["--config", str(config), "deployment"], identity=lambda region: DEP, run=run)
+    assert code == 3
+    assert [argv[2] for argv, _ in run.calls] == [f"aws://{DEP}/eu-west-1", f"aws://{DEP}/us-east-1"]
+    assert capsys.readouterr().err.startswith("stopped: node_modules/.bin/cdk bootstrap aws://")
+
+
 def test_placeholder_accounts_stop_even_a_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
     run = Recorder()
     code = main(["--dry-run", "deploy", "--app", "infrastructure"], identity=_no_credentials, run=run)
     assert code == 2 and run.calls == []
-    assert "placeholder account ids" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith("stopped: placeholders in the configuration")
 
 
-def test_runs_the_command_from_its_folder_with_matching_credentials(real_config: Path) -> None:
+def test_deploys_from_the_app_folder_of_a_committed_and_pushed_configuration(
+    release_repo: Callable[..., ReleaseRepo], capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = release_repo()
     run = Recorder()
     code = main(
-        ["--config", str(real_config), "deploy", "--app", "infrastructure", "--env", "dev"],
-        identity=lambda: "210987654321",
+        ["--config", str(repo.config), "deploy", "--app", "infrastructure", "--env", "dev"],
+        identity=lambda region: DEP,
         run=run,
+        root=repo.root,
     )
-    assert code == 0
+    assert code == 0, capsys.readouterr().err
     ((argv, kwargs),) = run.calls
     assert argv[:3] == ["../node_modules/.bin/cdk", "deploy", "InfrastructurePipeline-dev"]
-    assert kwargs["cwd"].name == "infrastructure"
+    assert "-c" not in argv  # the app reads the committed file, as its pipelines do
+    assert kwargs["cwd"] == repo.root / "infrastructure"
+
+
+def test_a_dry_run_deploy_refuses_what_the_real_run_refuses(
+    release_repo: Callable[..., ReleaseRepo], capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = release_repo()
+    repo.config.write_text(repo.config.read_text().replace("nat_gateways: 0", "nat_gateways: 1", 1))
+    outcomes = []
+    for dry_run in (["--dry-run"], []):
+        code = main(
+            ["--config", str(repo.config), *dry_run, "deploy", "--app", "infrastructure"],
+            identity=lambda region: DEP,
+            run=Recorder(),
+            root=repo.root,
+        )
+        outcomes.append((code, capsys.readouterr().err))
+    assert outcomes[0] == outcomes[1]
+    code, err = outcomes[0]
+    assert code == 2
+    assert err.startswith("stopped: the pipelines would not build what this deploy deploys:\n")
+    assert "shared_config/environments.yaml differs from the committed shared_config/environments.yaml" in err
 
 
 def test_unknown_environment_names_the_choices(real_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -227,32 +374,13 @@ def test_unknown_environment_names_the_choices(real_config: Path, capsys: pytest
     assert "use one of: dev, test, prod" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    ("app", "expected"),
-    [
-        (
-            "infrastructure",
-            "(cd infrastructure && ../node_modules/.bin/cdk deploy InfrastructurePipeline-test "
-            "--require-approval broadening --no-version-reporting --no-notices -c config={config})",
-        ),
-        (
-            "etl-jobs/nyc_taxi",
-            "(cd etl-jobs/nyc_taxi && ../../node_modules/.bin/cdk deploy NycTaxiPipeline-test "
-            "--require-approval broadening --no-version-reporting --no-notices -c config={config})",
-        ),
-    ],
-)
-def test_dry_run_prints_the_deploy_command_of_each_app(
-    real_config: Path, capsys: pytest.CaptureFixture[str], app: str, expected: str
+def test_warns_about_administrator_access_in_the_block(
+    real_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run = Recorder()
-    code = main(
-        ["--config", str(real_config), "--dry-run", "deploy", "--app", app, "--env", "test"],
-        identity=_no_credentials,
-        run=run,
-    )
-    assert code == 0 and run.calls == []
-    assert capsys.readouterr().out.strip() == expected.format(config=real_config.resolve())
+    admin = "arn:aws:iam::aws:policy/AdministratorAccess"
+    assert main(["--config", str(real_config), "--dry-run", "deployment", "--policy", admin]) == 0
+    first, *_ = capsys.readouterr().out.splitlines()
+    assert first.startswith("# warning: AdministratorAccess as execution policy")
 
 
 @pytest.mark.parametrize(
@@ -269,4 +397,4 @@ def test_make_deploy_targets_name_only_the_app_folder(target: list[str], app: st
         check=True,
     ).stdout
     (line,) = (line for line in printed.splitlines() if "-m bootstrap" in line)
-    assert line.endswith(f'--dry-run deploy --app {app} --env "dev"')
+    assert f'--dry-run deploy --app {app} --env "dev" ||' in line

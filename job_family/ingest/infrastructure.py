@@ -25,6 +25,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from job_family.ingest.runtime import environment
+from job_family.ingest.runtime.arrivals import SCHEDULE_SOURCE
 from job_family.ingest.runtime.layout import PER_DELIVERY, PER_OBJECT, ArrivalLayout
 from job_family.packaging.bundles import FRAMEWORK, FamilyBundles
 from job_family.settings import TriggerSettings
@@ -107,6 +108,23 @@ class Ingestion(Construct):
             ),
             targets=[targets.SqsQueue(self.queue)],
         )
+        self.schedule: events.Rule | None = None
+        if isinstance(spec.trigger, PerDelivery):
+            # The sweep: picks up every complete delivery no event has started (never one twice).
+            self.schedule = events.Rule(
+                self,
+                "Schedule",
+                description=f"{spec.name}: look for complete deliveries not yet processed",
+                schedule=events.Schedule.expression(spec.trigger.schedule),
+                targets=[
+                    targets.SqsQueue(
+                        self.queue,
+                        message=events.RuleTargetInput.from_object(
+                            {"source": SCHEDULE_SOURCE, "bucket": raw_bucket.bucket_name}
+                        ),
+                    )
+                ],
+            )
 
         self.log_group = logs.LogGroup(
             self, "FunctionLogs", encryption_key=key, retention=log_retention, removal_policy=removal_policy
@@ -136,7 +154,10 @@ class Ingestion(Construct):
         self.function = lambda_.Function(
             self,
             "Function",
-            description=f"{spec.name} trigger: validate, claim (audit) and start one execution per raw object",
+            description=(
+                f"{spec.name} trigger: validate, claim (audit) and start one execution per "
+                f"{'complete delivery' if isinstance(spec.trigger, PerDelivery) else 'raw object'}"
+            ),
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
@@ -159,6 +180,15 @@ class Ingestion(Construct):
             },
             environment_encryption=key,
         )
+        if isinstance(spec.trigger, PerDelivery):
+            # Listings of the family's delivery folders only (whether a delivery is complete).
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[raw_bucket.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{spec.key_prefix}*"]}},
+                )
+            )
         self.function.add_event_source(
             event_sources.SqsEventSource(
                 self.queue,

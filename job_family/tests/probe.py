@@ -10,3 +10,10 @@ LAYOUT = ArrivalLayout(
     family="nyc_taxi", datasets=(("yellow_tripdata", FORMATS), ("green_tripdata", FORMATS))
 )
 SUFFIXES = LAYOUT.all_suffixes()
+
+JSON = ((".json.gz", "jsonl.gz"), (".jsonl", "jsonl"), (".json", "jsonl"))
+DELIVERY_LAYOUT = ArrivalLayout(
+    family="us_legislators",
+    datasets=(("persons", JSON), ("memberships", JSON), ("organizations", JSON)),
+    trigger="per_delivery",
+)

@@ -16,6 +16,7 @@ from job_family.audit.runtime.item import NO_VERSION, ObjectRef
 from job_family.ingest.runtime.layout import ArrivalLayout
 from job_family.orchestration.runtime.execution_input import ExecutionInput
 
+SCHEDULE_SOURCE = "job_family.schedule"  # the `source` of the schedule's sweep message (PerDelivery)
 MAX_EXECUTION_NAME = 80
 _DIGEST_LENGTH = 16
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -39,6 +40,14 @@ class Malformed:
 
 
 @dataclass(frozen=True)
+class Sweep:
+    """The schedule's message: look for complete deliveries not yet claimed in `bucket`."""
+
+    message_id: str
+    bucket: str
+
+
+@dataclass(frozen=True)
 class Accepted:
     dataset: str
     file_format: str
@@ -49,8 +58,9 @@ class Rejected:
     reason: str
 
 
-def read_message(record: dict[str, Any]) -> Arrival | Malformed:
-    """Turn one SQS record carrying an EventBridge `Object Created` event into an `Arrival`."""
+def read_message(record: dict[str, Any]) -> Arrival | Sweep | Malformed:
+    """Turn one SQS record carrying an EventBridge `Object Created` event into an `Arrival`, or the
+    schedule's sweep message into a `Sweep`."""
     message_id = str(record.get("messageId", "<no message id>"))
     body = record.get("body")
     excerpt = str(body)[:120]
@@ -58,6 +68,11 @@ def read_message(record: dict[str, Any]) -> Arrival | Malformed:
         event = json.loads(body) if isinstance(body, str) else None
     except json.JSONDecodeError:
         return Malformed(message_id, "the message body is not JSON", excerpt)
+    if isinstance(event, dict) and event.get("source") == SCHEDULE_SOURCE:
+        bucket = event.get("bucket")
+        if isinstance(bucket, str) and bucket:
+            return Sweep(message_id, bucket)
+        return Malformed(message_id, "the schedule's message names no bucket", excerpt)
     if not isinstance(event, dict) or event.get("source") != "aws.s3":
         return Malformed(message_id, "the message is not an EventBridge event from aws.s3", excerpt)
     detail = event.get("detail")
@@ -99,7 +114,7 @@ def classify(obj: ObjectRef, layout: ArrivalLayout) -> Accepted | Rejected:
     formats = layout.formats_of(dataset)
     if formats is None:
         return Rejected(f"unknown dataset {dataset!r} in {obj.key!r}; {expected}")
-    file_format = _format_of(file_name, formats)
+    file_format = format_of(file_name, formats)
     if file_format is None:
         known = ", ".join(suffix for suffix, _ in formats)
         return Rejected(f"unsupported file {file_name!r}; the file name must end with one of {known}")
@@ -108,7 +123,7 @@ def classify(obj: ObjectRef, layout: ArrivalLayout) -> Accepted | Rejected:
     return Accepted(dataset=dataset, file_format=file_format)
 
 
-def _format_of(file_name: str, formats: tuple[tuple[str, str], ...]) -> str | None:
+def format_of(file_name: str, formats: tuple[tuple[str, str], ...]) -> str | None:
     lowered = file_name.lower()
     for suffix, name in sorted(formats, key=lambda pair: len(pair[0]), reverse=True):
         if lowered.endswith(suffix) and lowered != suffix:

@@ -38,6 +38,17 @@ class AuditTable:
         status = existing.get(Attr.STATUS.value, {}).get("S")
         return Claim.UNSTARTED if status == Status.RECEIVED.value else Claim.DUPLICATE
 
+    def exists(self, object_id: str) -> bool:
+        """Whether an item (a claim, a rejection) exists for this object or delivery."""
+        found = self._client.get_item(
+            TableName=self._table_name,
+            Key={Attr.OBJECT_ID.value: {"S": object_id}},
+            ConsistentRead=True,
+            ProjectionExpression="#id",
+            ExpressionAttributeNames={"#id": Attr.OBJECT_ID.value},
+        )
+        return "Item" in found
+
     def record_rejection(self, item: dict[str, Any]) -> bool:
         """Write a REJECTED item; False when this object was already recorded (a duplicate delivery)."""
         return self._put_if_absent(item)
@@ -90,3 +101,28 @@ class Notifier:
             Message=json.dumps({"status": status.value, **details}, sort_keys=True),
             MessageAttributes=attributes,
         )
+
+
+class Deliveries:
+    """What is in the raw bucket's delivery folders (a PerDelivery trigger's only S3 reads: listings)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def file_names(self, bucket: str, prefix: str) -> list[str]:
+        """The names of the files directly in the folder `prefix`."""
+        names: list[str] = []
+        for page in self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix, Delimiter="/"
+        ):
+            names += [entry["Key"][len(prefix) :] for entry in page.get("Contents", [])]
+        return [name for name in names if name]
+
+    def folders(self, bucket: str, root: str) -> list[str]:
+        """The folders directly below `root` (each `root<name>/`)."""
+        folders: list[str] = []
+        for page in self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=root, Delimiter="/"
+        ):
+            folders += [entry["Prefix"] for entry in page.get("CommonPrefixes", [])]
+        return folders

@@ -24,7 +24,7 @@ import aws_cdk as cdk
 import jsii
 
 from job_family.glue.locations import REFERENCE_PREFIX, RULES_PREFIX, SCRIPTS_PREFIX
-from job_family.spec import FamilySpec
+from job_family.spec import FamilySpec, Zone
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORK = "job_family"
@@ -103,12 +103,13 @@ class FamilyBundles:
                     f"Glue script {source} of step {step.name} is missing; its StepSpec names module {step.module}"
                 )
             files[SCRIPTS_PREFIX + step.script] = source
-        for prefix, folder, pattern in (
-            (RULES_PREFIX, self.spec.rules_folder, self.spec.rules_pattern),
-            (REFERENCE_PREFIX, self.spec.reference_folder, self.spec.reference_pattern),
+        read = {zone for step in self.spec.steps for zone in step.reads}
+        for zone, prefix, folder, pattern in (
+            (Zone.RULES, RULES_PREFIX, self.spec.rules_folder, self.spec.rules_pattern),
+            (Zone.REFERENCE, REFERENCE_PREFIX, self.spec.reference_folder, self.spec.reference_pattern),
         ):
             sources = sorted((self.app_root / folder).glob(pattern))
-            if not sources:
+            if not sources and zone in read:
                 raise BundleError(
                     f"{self.app_root / folder} holds no {pattern} files; the Glue jobs read them at run time"
                 )

@@ -15,7 +15,7 @@ from job_family.ingest.runtime import deliveries
 from job_family.ingest.runtime.arrivals import SCHEDULE_SOURCE, Rejected
 from job_family.ingest.runtime.services import Deliveries
 from job_family.tests.probe import DELIVERY_LAYOUT
-from job_family.tests.test_trigger_handler import BUCKET, REGION, World, s3_event, world  # noqa: F401  (fixture)
+from job_family.tests.world import BUCKET, REGION, World, s3_event
 
 ROOT = "us_legislators/deliveries/"
 

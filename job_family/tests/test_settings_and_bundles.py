@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import zipfile
 from pathlib import Path
 
@@ -125,12 +126,16 @@ def test_code_bundle_is_byte_for_byte_reproducible_and_holds_the_framework_runti
     assert (tmp_path / "one" / "rules" / "summary.sql").is_file()
 
 
-def test_missing_rules_fail_the_bundle_with_the_folder_named(tmp_path: Path) -> None:
+def test_missing_rules_fail_the_bundle_only_when_a_step_reads_them(tmp_path: Path) -> None:
     app = _probe_app(tmp_path)
     (app / "rules" / "summary.sql").unlink()
+    reads_rules = dataclasses.replace(
+        PROBE, steps=(dataclasses.replace(PROBE.steps[0], reads=(Zone.RAW, Zone.RULES)),)
+    )
 
+    assert "rules/summary.sql" not in FamilyBundles(PROBE, app_root=app).code_bucket_files()
     with pytest.raises(BundleError, match=r"rules holds no \*.sql files"):
-        FamilyBundles(PROBE, app_root=app).code_bucket_files()
+        FamilyBundles(reads_rules, app_root=app).code_bucket_files()
 
 
 def test_a_missing_step_script_fails_the_bundle_naming_the_step(tmp_path: Path) -> None:

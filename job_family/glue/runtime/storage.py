@@ -12,12 +12,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
 from pyspark.sql.types import StringType, StructField, StructType
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
 PARQUET_SUFFIXES = (".parquet",)
-ZONE_LOOKUP_COLUMNS = "LocationID STRING, Borough STRING, Zone STRING, service_zone STRING"
 
 
 def input_format(path: str) -> str:
@@ -32,8 +30,8 @@ def input_format(path: str) -> str:
     )
 
 
-def read_trips(spark: SparkSession, path: str) -> DataFrame:
-    """A trip file as published: CSV with every column as text (the transforms parse them), or
+def read_input(spark: SparkSession, path: str) -> DataFrame:
+    """An arriving file as its producer wrote it: CSV with every column as text (the transforms parse them), or
     Parquet with its own types. gzip is decompressed by Hadoop from the `.gz` suffix."""
     if input_format(path) == "parquet":
         return spark.read.parquet(path)
@@ -72,23 +70,6 @@ def csv_header(spark: SparkSession, path: str) -> list[str] | None:
     if len({name.strip().lower() for name in names}) != len(names):
         return None
     return names
-
-
-def read_reference_zones(spark: SparkSession, reference_path: str) -> DataFrame:
-    """The TLC zone lookup (`taxi_zone_lookup.csv` below `reference_path`), typed and snake_case. Its
-    published columns are declared, not inferred (no extra Spark job); the header is checked against them."""
-    zones = (
-        spark.read.schema(ZONE_LOOKUP_COLUMNS)
-        .option("header", True)
-        .option("enforceSchema", False)
-        .csv(f"{reference_path.rstrip('/')}/taxi_zone_lookup.csv")
-    )
-    return zones.select(
-        F.col("LocationID").cast("int").alias("location_id"),
-        F.col("Borough").alias("borough"),
-        F.col("Zone").alias("zone"),
-        F.col("service_zone"),
-    )
 
 
 def _hadoop(spark: SparkSession, path: str) -> tuple[Any, Any]:

@@ -36,6 +36,9 @@ TRIPS_VIEW = "conformed_trips"
 ZONES_VIEW = "taxi_zones"
 
 
+ZONE_LOOKUP_COLUMNS = "LocationID STRING, Borough STRING, Zone STRING, service_zone STRING"
+
+
 class RuleSchemaError(ValueError):
     """A rule's SQL returns other columns or types than its declared table."""
 
@@ -64,6 +67,23 @@ def read_conformed_months(
     if not folders:
         return spark.createDataFrame([], schema)
     return spark.read.schema(schema).option("basePath", location).parquet(*folders)
+
+
+def read_reference_zones(spark: SparkSession, reference_path: str) -> DataFrame:
+    """The TLC zone lookup (`taxi_zone_lookup.csv` below `reference_path`), typed and snake_case. Its
+    published columns are declared, not inferred (no extra Spark job); the header is checked against them."""
+    zones = (
+        spark.read.schema(ZONE_LOOKUP_COLUMNS)
+        .option("header", True)
+        .option("enforceSchema", False)
+        .csv(f"{reference_path.rstrip('/')}/taxi_zone_lookup.csv")
+    )
+    return zones.select(
+        F.col("LocationID").cast("int").alias("location_id"),
+        F.col("Borough").alias("borough"),
+        F.col("Zone").alias("zone"),
+        F.col("service_zone"),
+    )
 
 
 def check_rule_output(frame: DataFrame, spec: TableSpec) -> DataFrame:
@@ -113,7 +133,7 @@ def run(
     with durations.phase("read_conformed"):
         trips = read_conformed_months(spark, conformed_path=conformed_path, dataset=dataset, months=months)
         trips.createOrReplaceTempView(TRIPS_VIEW)
-        storage.read_reference_zones(spark, reference_path).createOrReplaceTempView(ZONES_VIEW)
+        read_reference_zones(spark, reference_path).createOrReplaceTempView(ZONES_VIEW)
         rows_read = trips.count() if months else 0
 
     rows_by_rule: dict[str, int] = {}

@@ -73,7 +73,7 @@ def run(
     staging = staging_key(report_path, run_id, STEP.name)
     try:
         with durations.phase("read_and_classify"):
-            raw = storage.read_trips(spark, source_path)
+            raw = storage.read_input(spark, source_path)
             result = conform.to_conformed(
                 raw, dataset=dataset, source_file=source_path, run_id=run_id, file_month=file_month
             )

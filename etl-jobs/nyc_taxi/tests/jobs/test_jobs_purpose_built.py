@@ -174,11 +174,10 @@ def test_rule_without_a_declared_table_is_refused(spark: SparkSession, tmp_path:
 def test_a_zone_lookup_with_other_columns_is_refused_by_its_header(
     spark: SparkSession, tmp_path: Path
 ) -> None:
-    from job_family.glue.runtime import storage
 
     (tmp_path / "taxi_zone_lookup.csv").write_text(
         "LocationID,Zone,Borough,service_zone\n1,Newark Airport,EWR,EWR\n"
     )
     with pytest.raises(Exception, match="CSV header does not conform to the schema"):
-        storage.read_reference_zones(spark, str(tmp_path)).collect()
-    assert storage.read_reference_zones(spark, str(REFERENCE)).count() == 265
+        conformed_to_purpose_built.read_reference_zones(spark, str(tmp_path)).collect()
+    assert conformed_to_purpose_built.read_reference_zones(spark, str(REFERENCE)).count() == 265

@@ -230,8 +230,8 @@ def test_csv_header_is_read_without_a_spark_job_bom_and_gzip_included(
     assert storage.csv_header(spark, str(plain)) == ["VendorID", " tpep_pickup_datetime ", "a,b"]
     packed = Path(write_csv(tmp_path / "yellow_tripdata_2021-01.csv.gz", {}, gz=True))
     assert storage.csv_header(spark, str(packed)) == list(VALID_YELLOW)
-    assert storage.read_trips(spark, str(plain)).columns == ["VendorID", " tpep_pickup_datetime ", "a,b"]
-    assert storage.read_trips(spark, str(plain)).collect()[0]["a,b"] == "x"
+    assert storage.read_input(spark, str(plain)).columns == ["VendorID", " tpep_pickup_datetime ", "a,b"]
+    assert storage.read_input(spark, str(plain)).collect()[0]["a,b"] == "x"
 
 
 def test_csv_without_a_header_or_with_repeated_names_is_left_to_spark(
@@ -245,7 +245,7 @@ def test_csv_without_a_header_or_with_repeated_names_is_left_to_spark(
     repeated.write_text("VendorID,vendorid\n1,2\n")
     assert storage.csv_header(spark, str(empty)) is None
     assert storage.csv_header(spark, str(repeated)) is None
-    assert storage.read_trips(spark, str(empty)).columns == []
+    assert storage.read_input(spark, str(empty)).columns == []
     source = write_csv(tmp_path / "raw" / "yellow_tripdata" / "yellow_tripdata_2021-01.csv", {})
     Path(source).write_text(Path(source).read_text().replace("RatecodeID", "vendorid", 1))
     # Spark numbers repeated names (VendorID0, vendorid5), so the file lacks its real columns

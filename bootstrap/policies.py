@@ -73,11 +73,9 @@ def write_policies(settings: Settings, output: Path = OUTPUT) -> list[Command]:
     for policy in policy_files(settings, output):
         policy.path.parent.mkdir(parents=True, exist_ok=True)
         policy.path.write_text(json.dumps(policy.document, indent=2) + "\n", encoding="utf-8")
-        roles = []
-        if policy.account == settings.deployment.account:
-            roles.append("deployment account")
-        if policy.account in environments_of:
-            roles.append(f"account of {', '.join(environments_of[policy.account])}")
+        roles = (
+            ["deployment"] if policy.account == settings.deployment.account else []
+        ) + environments_of.get(policy.account, [])
         try:
             shown = policy.path.relative_to(REPOSITORY_ROOT).as_posix()
         except ValueError:
@@ -102,7 +100,7 @@ def write_policies(settings: Settings, output: Path = OUTPUT) -> list[Command]:
             Command(
                 argv=tuple(argv),
                 account=policy.account,
-                comment=f"{' and '.join(roles)} {policy.account} (its credentials): {policy.name}",
+                comment=f"account {policy.account} ({', '.join(roles)}), its credentials: {policy.name}",
             )
         )
     return commands

@@ -105,6 +105,16 @@ class RedshiftSettings(_Frozen):
     enabled: bool = False
     base_capacity_rpu: Annotated[int, Field(ge=8, le=512)] = 8
 
+    @field_validator("base_capacity_rpu")
+    @classmethod
+    def _in_steps_of_8(cls, value: int) -> int:
+        if value % 8:
+            raise ValueError(
+                f"{value} is not a Redshift Serverless base capacity, which comes in steps of 8 RPUs; "
+                f"use {value - value % 8 or 8} or {value - value % 8 + 8}"
+            )
+        return value
+
 
 class Account(_Frozen):
     account: str
@@ -188,6 +198,17 @@ class EnvironmentConfig(Account):
             raise ValueError(f"lists {len(value)} zones; list 2 or 3, e.g. [{example}a, {example}b]")
         if len(set(value)) != len(value):
             raise ValueError(f"{list(value)} repeats a zone; list each zone once")
+        return value
+
+    @field_validator("nat_gateways")
+    @classmethod
+    def _one_nat_per_zone_at_most(cls, value: int, info: ValidationInfo) -> int:
+        zones = info.data.get("availability_zones")
+        if zones is not None and value > len(zones):
+            raise ValueError(
+                f"{value} NAT gateways for {len(zones)} availability zones: a VPC places at most one per "
+                f"zone; use 1 (shared) to {len(zones)} (one per zone), or list more zones"
+            )
         return value
 
     @field_validator("allow_data_deletion")

@@ -72,10 +72,7 @@ def test_writes_the_files_and_prints_who_creates_them(tmp_path: Path) -> None:
     raw["environments"]["dev"]["account"] = DEP
     commands = write_policies(parse_config(raw), tmp_path)
     first = commands[0]
-    assert (
-        first.comment
-        == f"deployment account and account of dev {DEP} (its credentials): dlk-cdk-pipeline-execution"
-    )
+    assert first.comment == f"account {DEP} (deployment, dev), its credentials: dlk-cdk-pipeline-execution"
     assert first.argv[:5] == ("aws", "iam", "create-policy", "--policy-name", "dlk-cdk-pipeline-execution")
     written = tmp_path / DEP / "dlk-cdk-target-execution.json"
     assert json.loads(written.read_text())["Version"] == "2012-10-17"

@@ -459,6 +459,16 @@ PYDANTIC_PHRASES = ("Input should", "Field required", "Extra inputs", "validatio
             "redshift.base_capacity_rpu",
             "4 is too small; use at least 8",
         ),
+        (
+            {"redshift": {"base_capacity_rpu": 12}},
+            "redshift.base_capacity_rpu",
+            "12 is not a Redshift Serverless base capacity, which comes in steps of 8 RPUs; use 8 or 16",
+        ),
+        (
+            {"nat_gateways": 3},
+            "nat_gateways",
+            "3 NAT gateways for 2 availability zones: a VPC places at most one",
+        ),
         ({"branch": "feature/*"}, "branch", "'feature/*' is not a usable git branch name"),
         ({"branch": "main.lock"}, "branch", "'main.lock' is not a usable git branch name"),
         ({"availability_zones": [1, 2]}, "availability_zones[0]", "1 must be text"),

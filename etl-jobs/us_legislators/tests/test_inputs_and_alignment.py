@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
-from us_legislators.steps import inputs, schemas, transforms
+from us_legislators.steps import lake as inputs
+from us_legislators.steps import schemas, transforms
 
 from .conftest import VALID, raw_rows
 

@@ -15,18 +15,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-from pyspark.sql import DataFrame, Observation, SparkSession
-from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
+from pyspark.sql import DataFrame, SparkSession
 
 from job_family.glue.runtime import catalog, job_runtime, report, storage
 from job_family.glue.runtime.arguments import report_key
 from job_family.spec import TableSpec
 from us_legislators.spec import BUILD_MEMBERSHIPS, CONFORM_DELIVERY
-from us_legislators.steps import schemas, transforms
-from us_legislators.steps.conform_delivery import PARTITION_NAMES, ReconciliationError, default_glue_client
+from us_legislators.steps import lake, schemas, transforms
+from us_legislators.steps.conform_delivery import ReconciliationError, default_glue_client
 
 MEMBERSHIPS_VIEW = schemas.JOINED
 ORGANIZATIONS_VIEW = "organizations"
@@ -34,21 +33,6 @@ ORGANIZATIONS_VIEW = "organizations"
 
 class RuleSchemaError(ValueError):
     """A rule's SQL returns other columns or types than its declared table."""
-
-
-def _ddl(columns: Sequence[tuple[str, str]]) -> str:
-    return ", ".join(f"`{name}` {hive_type}" for name, hive_type in columns)
-
-
-def read_delivery(spark: SparkSession, spec: TableSpec, zone_path: str, delivery_id: str) -> DataFrame:
-    """One delivery's partition of a table, with the declared schema (empty when it has none)."""
-    location = spec.location(zone_path)
-    schema = _ddl((*spec.columns, *spec.partition_keys))
-    partition = {"delivery_id": delivery_id}
-    if not storage.list_partitions(spark, location, PARTITION_NAMES, partition):
-        return spark.createDataFrame([], schema)
-    folder = storage.partition_folder(location, partition, PARTITION_NAMES)
-    return spark.read.schema(schema).option("basePath", location).parquet(folder)
 
 
 def check_rule_output(frame: DataFrame, spec: TableSpec) -> DataFrame:
@@ -60,24 +44,6 @@ def check_rule_output(frame: DataFrame, spec: TableSpec) -> DataFrame:
             "SELECT list (names, order, CASTs) or the declaration in schemas.PURPOSE_BUILT_RULES"
         )
     return frame
-
-
-def _write(
-    spark: SparkSession, frame: DataFrame, spec: TableSpec, purpose_built_path: str, delivery_id: str
-) -> tuple[int, catalog.CatalogUpdate]:
-    """Write the delivery's partition, counting rows as they are written; remove it when empty."""
-    location = spec.location(purpose_built_path)
-    written = Observation(f"written_{spec.name}")
-    storage.overwrite_partitions(
-        frame.repartition(1).observe(written, F.count(F.lit(1)).alias("rows")), location, PARTITION_NAMES
-    )
-    rows = int(written.get["rows"])
-    partition = {"delivery_id": delivery_id}
-    if rows:
-        return rows, catalog.CatalogUpdate(spec, location, [partition], [])
-    stale = storage.list_partitions(spark, location, PARTITION_NAMES, partition)
-    storage.delete_partitions(spark, location, stale, PARTITION_NAMES)
-    return rows, catalog.CatalogUpdate(spec, location, [], stale)
 
 
 def run(
@@ -107,7 +73,7 @@ def run(
 
     with durations.phase("join"):
         conformed = {
-            d: read_delivery(spark, schemas.conformed_table(d), conformed_path, delivery_id)
+            d: lake.read_partition(spark, schemas.conformed_table(d), conformed_path, delivery_id)
             for d in schemas.DATASET_NAMES
         }
         joined = transforms.join_memberships(
@@ -121,23 +87,23 @@ def run(
             "(a person or organization missing, or an id repeated); nothing was written"
         )
 
-    joined_spec = schemas.joined_table()
     rows_by_table: dict[str, int] = {}
     updates: list[catalog.CatalogUpdate] = []
-    with durations.phase("write_joined"):
-        rows_by_table[joined_spec.name], update = _write(
-            spark, joined, joined_spec, purpose_built_path, delivery_id
+
+    def write(spec: TableSpec, frame: DataFrame) -> None:
+        rows_by_table[spec.name], update = lake.write_partition(
+            spark, frame, spec, purpose_built_path, delivery_id
         )
         updates.append(update)
-    read_delivery(spark, joined_spec, purpose_built_path, delivery_id).createOrReplaceTempView(
-        MEMBERSHIPS_VIEW
-    )
+
+    with durations.phase("write_joined"):
+        write(schemas.joined_table(), joined)
+    written = lake.read_partition(spark, schemas.joined_table(), purpose_built_path, delivery_id)
+    written.createOrReplaceTempView(MEMBERSHIPS_VIEW)
     conformed["organizations"].createOrReplaceTempView(ORGANIZATIONS_VIEW)
     for rule, sql in rules.items():
         with durations.phase(f"rule_{rule}"):
-            output = check_rule_output(spark.sql(sql), specs[rule])
-            rows_by_table[rule], update = _write(spark, output, specs[rule], purpose_built_path, delivery_id)
-            updates.append(update)
+            write(specs[rule], check_rule_output(spark.sql(sql), specs[rule]))
 
     with durations.phase("catalog"):
         catalog_result = catalog.apply(glue_factory, database=database, updates=updates)

@@ -28,10 +28,9 @@ from pyspark.sql import DataFrame, SparkSession
 from job_family.glue.runtime import catalog, job_runtime, report, storage
 from job_family.glue.runtime.arguments import report_key, staging_key
 from us_legislators.spec import CONFORM_DELIVERY
-from us_legislators.steps import inputs, schemas, transforms
+from us_legislators.steps import lake, schemas, transforms
 
 log = logging.getLogger(__name__)
-PARTITION_NAMES = tuple(name for name, _ in schemas.DELIVERY_PARTITION)
 # While the classified rows are staged: parsing every field and checking every rule in one projection
 # makes whole-stage methods too large for the JIT (see nyc_taxi's raw_to_conformed, ADR 0010).
 CLASSIFY_CONF = {"spark.sql.codegen.wholeStage": "false"}
@@ -47,19 +46,6 @@ def default_glue_client() -> Any:
     return boto3.client("glue")
 
 
-def _write(
-    spark: SparkSession, frame: DataFrame, spec: Any, location: str, delivery_id: str, rows: int
-) -> catalog.CatalogUpdate:
-    """The delivery's partition of one table: written when it has rows, removed when it has none."""
-    partition = {"delivery_id": delivery_id}
-    if rows:
-        storage.overwrite_partitions(frame, location, PARTITION_NAMES)
-        return catalog.CatalogUpdate(spec, location, [partition], [])
-    stale = storage.list_partitions(spark, location, PARTITION_NAMES, partition)
-    storage.delete_partitions(spark, location, stale, PARTITION_NAMES)
-    return catalog.CatalogUpdate(spec, location, [], stale)
-
-
 def run(
     spark: SparkSession,
     *,
@@ -72,8 +58,8 @@ def run(
     glue_factory: Callable[[], Any] = default_glue_client,
 ) -> dict[str, Any]:
     durations = report.Durations()
-    delivery_id = inputs.delivery_id(source_path)
-    files = inputs.find_delivery_files(spark, source_path)
+    delivery_id = lake.delivery_id(source_path)
+    files = lake.find_delivery_files(spark, source_path)
     if files.ignored:
         log.warning("delivery %s: ignoring %s", delivery_id, ", ".join(files.ignored))
     staging = staging_key(report_path, run_id, CONFORM_DELIVERY.name)
@@ -85,7 +71,7 @@ def run(
         classified: dict[str, DataFrame] = {}
         for dataset in schemas.CONFORM_ORDER:
             with durations.phase(f"read_and_classify_{dataset}"):
-                raw = inputs.read_json_lines(spark, files.paths[dataset], schemas.fields(dataset))
+                raw = lake.read_json_lines(spark, files.paths[dataset], schemas.fields(dataset))
                 result = transforms.to_conformed(
                     raw,
                     dataset=dataset,
@@ -108,23 +94,12 @@ def run(
         for dataset in schemas.CONFORM_ORDER:
             conformed, quarantine = transforms.split(classified[dataset], dataset=dataset)
             with durations.phase(f"write_{dataset}"):
-                for spec, zone_path, frame, rows in (
-                    (
-                        schemas.conformed_table(dataset),
-                        conformed_path,
-                        conformed,
-                        counts[dataset].rows_conformed,
-                    ),
-                    (
-                        schemas.quarantine_table(dataset),
-                        quarantine_path,
-                        quarantine,
-                        counts[dataset].rows_quarantined,
-                    ),
+                for spec, zone_path, frame in (
+                    (schemas.conformed_table(dataset), conformed_path, conformed),
+                    (schemas.quarantine_table(dataset), quarantine_path, quarantine),
                 ):
-                    location = spec.location(zone_path)
-                    updates.append(_write(spark, frame, spec, location, delivery_id, rows))
-                    outputs[spec.name] = location
+                    updates.append(lake.write_partition(spark, frame, spec, zone_path, delivery_id)[1])
+                    outputs[spec.name] = spec.location(zone_path)
     finally:
         storage.delete_folder(spark, staging)
 

@@ -1,4 +1,5 @@
-"""Reading a delivery (I/O): which file is which input, and each JSON Lines file as text columns.
+"""The family's I/O: which file of a delivery is which input, each JSON Lines file as text columns, and
+one delivery's partition of a table read or (re)written.
 
 `read_json_lines` reads every value as a string, so a number given as text or text given as a number
 never fails the file, and nested arrays keep their JSON text (the transforms parse them against the
@@ -20,10 +21,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
 from pyspark.sql.types import StringType, StructField, StructType
 
+from job_family.glue.runtime import catalog, storage
+from job_family.spec import TableSpec
 from us_legislators.steps import schemas
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -104,3 +107,33 @@ def read_json_lines(spark: SparkSession, path: str, fields: tuple[schemas.Field,
         for name, cols in groups.values()
     ]
     return parsed.select(*columns, F.col(f"r.k{len(keys)}").alias(schemas.CORRUPT_RECORD))
+
+
+PARTITION_NAMES = tuple(name for name, _ in schemas.DELIVERY_PARTITION)
+
+
+def read_partition(spark: SparkSession, spec: TableSpec, zone_path: str, delivery_id: str) -> DataFrame:
+    """One delivery's partition of a table, with the declared schema (empty when it has none)."""
+    location, partition = spec.location(zone_path), {"delivery_id": delivery_id}
+    schema = ", ".join(f"`{name}` {hive_type}" for name, hive_type in (*spec.columns, *spec.partition_keys))
+    if not storage.list_partitions(spark, location, PARTITION_NAMES, partition):
+        return spark.createDataFrame([], schema)
+    folder = storage.partition_folder(location, partition, PARTITION_NAMES)
+    return spark.read.schema(schema).option("basePath", location).parquet(folder)
+
+
+def write_partition(
+    spark: SparkSession, frame: DataFrame, spec: TableSpec, zone_path: str, delivery_id: str
+) -> tuple[int, catalog.CatalogUpdate]:
+    """Replace one delivery's partition of a table (dynamic overwrite: other deliveries are never
+    touched), one file per partition, rows counted as they are written; remove it when it has no rows."""
+    location, partition = spec.location(zone_path), {"delivery_id": delivery_id}
+    written = Observation(f"written_{spec.name}")
+    counted = frame.repartition(*PARTITION_NAMES).observe(written, F.count(F.lit(1)).alias("rows"))
+    storage.overwrite_partitions(counted, location, PARTITION_NAMES)
+    rows = int(written.get["rows"])
+    if rows:
+        return rows, catalog.CatalogUpdate(spec, location, [partition], [])
+    stale = storage.list_partitions(spark, location, PARTITION_NAMES, partition)
+    storage.delete_partitions(spark, location, stale, PARTITION_NAMES)
+    return rows, catalog.CatalogUpdate(spec, location, [], stale)

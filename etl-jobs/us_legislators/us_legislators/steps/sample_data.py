@@ -114,35 +114,27 @@ def _memberships(rng: random.Random, person_id: str) -> list[Record]:
 def _break_person(person: Record, defect: str) -> list[str]:
     if defect == "malformed_json":
         return [_line(person)[:40]]
-    broken = dict(person)
-    if defect == "missing_name":
-        del broken["name"]
-    elif defect == "unparseable_birth_date":
-        broken["birth_date"] = "03/15/1950"
-    elif defect == "death_before_birth":
-        broken["death_date"] = str(int(person["birth_date"][:4]) - 5)
-    elif defect == "unparseable_identifiers":
-        broken["identifiers"] = "bioguide:X000001"
-    return [_line(broken)] * (2 if defect == "duplicate_id" else 1)
+    edits: dict[str, Record] = {
+        "missing_name": {"name": None},
+        "unparseable_birth_date": {"birth_date": "03/15/1950"},
+        "death_before_birth": {"death_date": str(int(person["birth_date"][:4]) - 5)},
+        "unparseable_identifiers": {"identifiers": "bioguide:X000001"},
+    }
+    return [_line({**person, **edits.get(defect, {})})] * (2 if defect == "duplicate_id" else 1)
 
 
 def _break_membership(row: Record, defect: str, rng: random.Random) -> str:
     if defect == "malformed_json":
         return _line(row).replace('", "', '" "', 1)
-    broken = dict(row)
-    if defect == "missing_person_id":
-        broken["person_id"] = ""
-    elif defect == "person_missing":
-        broken["person_id"] = _uuid(rng)
-    elif defect == "organization_missing":
-        broken["organization_id"] = "unknown-chamber"
-    elif defect == "party_missing":
-        broken["on_behalf_of_id"] = "party/whig"
-    elif defect == "unparseable_start_date":
-        broken["start_date"] = "Jan 3, 2017"
-    elif defect == "end_before_start":
-        broken["end_date"] = f"{int(row['start_date'][:4]) - 1}-06-30"
-    return _line(broken)
+    edits: dict[str, Record] = {
+        "missing_person_id": {"person_id": ""},
+        "person_missing": {"person_id": _uuid(rng)},
+        "organization_missing": {"organization_id": "unknown-chamber"},
+        "party_missing": {"on_behalf_of_id": "party/whig"},
+        "unparseable_start_date": {"start_date": "Jan 3, 2017"},
+        "end_before_start": {"end_date": f"{int(row['start_date'][:4]) - 1}-06-30"},
+    }
+    return _line({**row, **edits[defect]})
 
 
 def generate(*, persons: int = 300, dirty: float = 0.0, seed: int = 42) -> Delivery:

@@ -138,8 +138,9 @@ REFERENCES: dict[str, tuple[Reference, ...]] = {
     ),
 }
 
-LINEAGE: tuple[tuple[str, str], ...] = (("source_file", STRING), ("run_id", STRING))
-DELIVERY_PARTITION: tuple[tuple[str, str], ...] = (("delivery_id", STRING),)
+Columns = tuple[tuple[str, str], ...]
+LINEAGE: Columns = (("source_file", STRING), ("run_id", STRING))
+DELIVERY_PARTITION: Columns = (("delivery_id", STRING),)
 BROKEN_RULES = "broken_rules"
 CORRUPT_RECORD = "corrupt_record"
 
@@ -149,7 +150,7 @@ JOINED = "legislator_memberships"
 ORG_RENAMES: dict[str, str] = {"id": "org_id", "name": "org_name", "links": "org_links", "image": "org_image"}
 ORG_DROPPED: tuple[str, ...] = ("other_names", "identifiers")
 
-PURPOSE_BUILT_RULES: dict[str, tuple[tuple[str, str], ...]] = {
+PURPOSE_BUILT_RULES: dict[str, Columns] = {
     "members_per_party_and_chamber": (
         ("chamber_id", STRING),
         ("chamber", STRING),
@@ -169,36 +170,27 @@ def fields(dataset: str) -> tuple[Field, ...]:
         raise ValueError(f"unknown input {dataset!r}: a delivery holds {', '.join(DATASET_NAMES)}") from None
 
 
+def _table(
+    name: str, zone: Zone, columns: Columns, description: str, *, folder: str = "", dataset: str
+) -> TableSpec:
+    return TableSpec(name, zone, folder or name, columns, DELIVERY_PARTITION, description, dataset)
+
+
 def conformed_table(dataset: str) -> TableSpec:
-    return TableSpec(
-        name=dataset,
-        zone=Zone.CONFORMED,
-        folder=dataset,
-        columns=(*((f.name, f.hive_type) for f in fields(dataset)), *LINEAGE),
-        partition_keys=DELIVERY_PARTITION,
-        description=f"{dataset}: valid Popolo {dataset}, typed, one partition per delivery",
-        dataset=dataset,
-    )
+    columns = (*((f.name, f.hive_type) for f in fields(dataset)), *LINEAGE)
+    return _table(dataset, Zone.CONFORMED, columns, f"valid Popolo {dataset}, typed", dataset=dataset)
 
 
 def quarantine_table(dataset: str) -> TableSpec:
-    return TableSpec(
-        name=f"{dataset}_quarantine",
-        zone=Zone.QUARANTINE,
-        folder=dataset,
-        columns=(
-            *((f.name, STRING) for f in fields(dataset)),
-            (CORRUPT_RECORD, STRING),
-            (BROKEN_RULES, STRING_ARRAY),
-            *LINEAGE,
-        ),
-        partition_keys=DELIVERY_PARTITION,
-        description=f"{dataset}: rows that broke a data-quality rule, as text, with the rules' names",
-        dataset=dataset,
+    text = tuple((f.name, STRING) for f in fields(dataset))
+    columns = (*text, (CORRUPT_RECORD, STRING), (BROKEN_RULES, STRING_ARRAY), *LINEAGE)
+    description = f"{dataset} rows that broke a data-quality rule, as text, with the rules' names"
+    return _table(
+        f"{dataset}_quarantine", Zone.QUARANTINE, columns, description, folder=dataset, dataset=dataset
     )
 
 
-def joined_columns() -> tuple[tuple[str, str], ...]:
+def joined_table() -> TableSpec:
     """Persons, then memberships without person_id, then organizations as JoinLegislators leaves them."""
     persons = tuple((f.name, f.hive_type) for f in PERSONS)
     memberships = tuple((f.name, f.hive_type) for f in MEMBERSHIPS if f.name != "person_id")
@@ -207,38 +199,19 @@ def joined_columns() -> tuple[tuple[str, str], ...]:
         for f in ORGANIZATIONS
         if f.name not in ORG_DROPPED and f.name != "id"
     )
-    return (*persons, *memberships, *organizations, *LINEAGE)
-
-
-def joined_table() -> TableSpec:
-    return TableSpec(
-        name=JOINED,
-        zone=Zone.PURPOSE_BUILT,
-        folder=JOINED,
-        columns=joined_columns(),
-        partition_keys=DELIVERY_PARTITION,
-        description="one row per membership with its person and organization (seed 004's JoinLegislators)",
-        dataset="memberships",
-    )
+    columns = (*persons, *memberships, *organizations, *LINEAGE)
+    description = "one row per membership with its person and organization (seed 004's JoinLegislators)"
+    return _table(JOINED, Zone.PURPOSE_BUILT, columns, description, dataset="memberships")
 
 
 def purpose_built_table(rule: str) -> TableSpec:
-    try:
-        columns = PURPOSE_BUILT_RULES[rule]
-    except KeyError:
+    if rule not in PURPOSE_BUILT_RULES:
         raise ValueError(
             f"no purpose-built schema for rule {rule!r}: declare its columns in PURPOSE_BUILT_RULES "
             "(us_legislators/steps/schemas.py) beside rules/<rule>.sql"
-        ) from None
-    return TableSpec(
-        name=rule,
-        zone=Zone.PURPOSE_BUILT,
-        folder=rule,
-        columns=columns,
-        partition_keys=DELIVERY_PARTITION,
-        description=f"{rule.replace('_', ' ')} (rules/{rule}.sql)",
-        dataset="memberships",
-    )
+        )
+    description = f"{rule.replace('_', ' ')} (rules/{rule}.sql)"
+    return _table(rule, Zone.PURPOSE_BUILT, PURPOSE_BUILT_RULES[rule], description, dataset="memberships")
 
 
 TABLES: tuple[TableSpec, ...] = (

@@ -16,8 +16,10 @@ Step 2: `join_memberships` (seed 004's JoinLegislators) over the conformed rows 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import operator
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +32,7 @@ from us_legislators.steps import quality, schemas
 
 BROKEN_RULES = schemas.BROKEN_RULES
 CORRUPT_RECORD = schemas.CORRUPT_RECORD
+ROW_COUNTS = ("rows_read", "rows_conformed", "rows_quarantined")
 _PARTIAL_DATE = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
 
@@ -218,12 +221,7 @@ class Counts:
         return self.rows_read == self.rows_conformed + self.rows_quarantined
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "rows_read": self.rows_read,
-            "rows_conformed": self.rows_conformed,
-            "rows_quarantined": self.rows_quarantined,
-            "quarantined_by_rule": self.quarantined_by_rule,
-        }
+        return dataclasses.asdict(self)
 
 
 def observe_counts(result: ConformedResult) -> tuple[DataFrame, Callable[[], Counts]]:
@@ -265,16 +263,11 @@ def count(result: ConformedResult) -> Counts:
 
 def total_counts(per_input: Mapping[str, Counts]) -> dict[str, Any]:
     """The report's rows_* summed over the inputs, and quarantined_by_rule summed by rule name."""
-    by_rule: dict[str, int] = {}
+    by_rule: Counter[str] = Counter()
     for counts in per_input.values():
-        for rule, rows in counts.quarantined_by_rule.items():
-            by_rule[rule] = by_rule.get(rule, 0) + rows
-    return {
-        "rows_read": sum(c.rows_read for c in per_input.values()),
-        "rows_conformed": sum(c.rows_conformed for c in per_input.values()),
-        "rows_quarantined": sum(c.rows_quarantined for c in per_input.values()),
-        "quarantined_by_rule": dict(sorted(by_rule.items())),
-    }
+        by_rule.update(counts.quarantined_by_rule)
+    totals = {key: sum(getattr(c, key) for c in per_input.values()) for key in ROW_COUNTS}
+    return {**totals, "quarantined_by_rule": dict(sorted(by_rule.items()))}
 
 
 def join_memberships(

@@ -105,7 +105,7 @@ def estimate(
     settings: Settings, *, families: list[str] | None = None, endpoint_services: list[str] | None = None
 ) -> list[Account]:
     """One block per environment, then the deployment account."""
-    families = families if families is not None else [f.split("/", 1)[1] for f in app_folders() if "/" in f]
+    families = families if families is not None else job_families()
     services = endpoint_services if endpoint_services is not None else interface_endpoint_services()
     blocks = []
     for env in settings.environments.values():
@@ -166,11 +166,12 @@ def estimate(
     return blocks
 
 
-def render(settings: Settings, blocks: list[Account]) -> str:
+def render(settings: Settings, blocks: list[Account], *, families: list[str]) -> str:
     total = sum(block.monthly for block in blocks)
+    apps = ", ".join(["infrastructure", *families])
     lines = [
         f"Idle cost per month ({HOURS_PER_MONTH} h) of {', '.join(settings.environments)} and the deployment "
-        "account, before data, requests, storage and free tiers.",
+        f"account, apps {apps}, before data, requests, storage and free tiers.",
         f"Prices: {PRICES_SOURCE}.",
         "",
     ]
@@ -183,8 +184,14 @@ def render(settings: Settings, blocks: list[Account]) -> str:
     return "\n".join(lines)
 
 
+def job_families() -> list[str]:
+    """The job families of the repository: `etl-jobs/<family>` folders with a cdk.json."""
+    return [folder.split("/", 1)[1] for folder in app_folders() if "/" in folder]
+
+
 def main(settings: Settings) -> int:
-    print(render(settings, estimate(settings)))
+    families = job_families()
+    print(render(settings, estimate(settings, families=families), families=families))
     return 0
 
 

@@ -52,9 +52,10 @@ def test_a_region_without_noted_prices_uses_us_east_1_and_says_so() -> None:
     assert prices_for("eu-west-1") == (PRICES["eu-west-1"], "")
 
 
-def test_the_readme_shows_the_output_for_the_sample_configuration() -> None:
+def test_the_readme_shows_the_output_for_the_sample_configuration_and_nyc_taxi() -> None:
+    # The README shows the sample file with the first family alone, and says what each family adds.
     settings = load_config()
-    expected = render(settings, estimate(settings))
+    expected = render(settings, estimate(settings, families=["nyc_taxi"]), families=["nyc_taxi"])
     readme = README.read_text(encoding="utf-8")
     block = re.search(r"```text\n(Idle cost per month.*?)```", readme, flags=re.DOTALL)
     assert block is not None, "README.md has no ```text block with the output of make idle-cost"

@@ -29,6 +29,7 @@ PERSONS_FILE = [
         {"Name": "Bob Roe", "ID": "p2", "Gender": "male", "hobby": "chess"}
     ),  # other case, order, extra key
     "",  # blank: skipped
+    " \t ",  # blank: skipped
     json.dumps({"id": "p3", "name": "Cy Poe", "identifiers": "b:1"}),  # nested value of the wrong shape
     '{"id": "p4", "name": "Di',  # malformed
     json.dumps({"id": "p5", "name": 12345, "links": None}),  # a number where text is expected, null nested
@@ -60,7 +61,7 @@ def test_reads_persons_whatever_the_case_order_and_shape_of_their_keys(
     path = _write(tmp_path, "persons.json" + (".gz" if compress else ""), PERSONS_FILE, compress=compress)
     result = _conform(spark, path, "persons")
     rows = {r["id"] or r["_raw_name"]: r for r in result.classified.collect()}
-    counts = transforms.count(_conform(spark, path, "persons"))
+    counts = transforms.count(result)
 
     assert result.extra_columns == ("hobby",)
     assert "images" in result.missing_optional_columns
@@ -92,7 +93,9 @@ def test_merges_spellings_of_one_key_that_differ_by_case(spark: SparkSession, tm
     assert sorted(tuple(r) for r in raw.select("id", "name").collect()) == [("a", "A"), ("b", "B")]
 
 
-@pytest.mark.parametrize("lines", [[], ["not json", "{oops"]], ids=["empty file", "every line malformed"])
+@pytest.mark.parametrize(
+    "lines", [[], ["not json", "{oops", "null", "\u00a0"]], ids=["empty file", "every line malformed"]
+)
 def test_a_file_without_any_json_object_is_read_not_failed(
     spark: SparkSession, tmp_path: Path, lines: list[str]
 ) -> None:

@@ -84,11 +84,11 @@ def find_delivery_files(spark: SparkSession, source_path: str) -> DeliveryFiles:
 def read_json_lines(spark: SparkSession, path: str, fields: tuple[schemas.Field, ...]) -> DataFrame:
     """One column of text per top-level key the file uses (spellings of a declared key that differ by
     case merged under the declared key), then `corrupt_record`. gzip is decompressed from `.gz`."""
-    lines = spark.read.text(path).where(F.trim("value") != "")
+    lines = spark.read.text(path).where(F.col("value").rlike(r"\S"))
     keys = sorted(
         str(row[0])
         for row in lines.select(F.explode(F.json_object_keys("value"))).distinct().collect()
-        if row[0] != schemas.CORRUPT_RECORD
+        if row[0].strip() and row[0] != schemas.CORRUPT_RECORD
     )
     schema = StructType(
         [StructField(key, StringType()) for key in keys] + [StructField(schemas.CORRUPT_RECORD, StringType())]
@@ -97,16 +97,19 @@ def read_json_lines(spark: SparkSession, path: str, fields: tuple[schemas.Field,
     # positional names: spellings that differ only by case never meet a case-insensitive resolver
     by_position = "struct<" + ",".join(f"k{i}:string" for i in range(len(schema.fields))) + ">"
     record = F.from_json("value", schema, options).cast(by_position)
-    parsed = lines.select(record.alias("r"))
+    parsed = lines.select(record.alias("r"), "value")
     declared = {f.key.lower(): f.key for f in fields}
     groups: dict[str, tuple[str, list[str]]] = {}
     for i, key in enumerate(keys):
-        groups.setdefault(key.lower(), (declared.get(key.lower(), key), []))[1].append(f"r.k{i}")
+        normal = key.strip().lower()
+        groups.setdefault(normal, (declared.get(normal, key), []))[1].append(f"r.k{i}")
     columns = [
         (F.col(cols[0]) if len(cols) == 1 else F.coalesce(*[F.col(c) for c in cols])).alias(name)
         for name, cols in groups.values()
     ]
-    return parsed.select(*columns, F.col(f"r.k{len(keys)}").alias(schemas.CORRUPT_RECORD))
+    # a line the parser gives nothing for at all is malformed too
+    corrupt = F.coalesce(F.col(f"r.k{len(keys)}"), F.when(F.col("r").isNull(), F.col("value")))
+    return parsed.select(*columns, corrupt.alias(schemas.CORRUPT_RECORD))
 
 
 PARTITION_NAMES = tuple(name for name, _ in schemas.DELIVERY_PARTITION)

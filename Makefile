@@ -42,6 +42,7 @@ help: ## List the targets and the variables they read
 #: DRY_RUN=1          print the exact commands as one shell block, run nothing (bootstrap-*, deploy-*, refresh-azs)
 #: POLICY=<arn,...>   execution policy ARN(s) instead of <prefix>-cdk-{pipeline,target}-execution (bootstrap-*)
 #: JOB=<family>       a job family folder under etl-jobs/, e.g. nyc_taxi (deploy-etl, run-job)
+#: FAMILY=<family>    a job family under etl-jobs/ (demo: one, default every family; run-job, sample-data: JOB= works too)
 #: APP=<folder>       one CDK app folder, e.g. infrastructure or etl-jobs/nyc_taxi (test-app)
 #: APPS=<folders>     the app folders to synthesize (synth; default every folder with a cdk.json)
 #: NAME=<family>      the new job family's name (new-job)
@@ -95,8 +96,9 @@ $(NODE_READY): package.json package-lock.json $(SYNCED)
 	touch $@
 
 .PHONY: demo
-demo: setup ## Run the nyc_taxi flow end to end on the embedded local AWS (synth, deploy, upload, follow, query)
-	PYTHONPATH=etl-jobs/nyc_taxi $(PY) -m local_aws.demo
+demo: setup ## Run every job family's sample end to end on one embedded local AWS (synth, deploy, upload, follow, query): make demo [FAMILY=nyc_taxi]
+	@for family in $(FAMILY); do test -f "etl-jobs/$$family/cdk.json" || { $(STOP) "FAMILY=$$family is not a job family; use one of: $(FAMILIES)"; }; done
+	$(PY) -m local_aws.demo $(foreach family,$(FAMILY),--family $(family))
 
 .PHONY: test
 test: setup ## Run every test: config, CDK assertions, cdk-nag, cfn-lint, Spark, end to end
@@ -172,7 +174,8 @@ deploy-etl: $(SYNCED) $(NODE_READY) ## One-time deploy of a job family's pipelin
 	@$(BOOTSTRAP) deploy --app "etl-jobs/$(JOB)" --env "$(ENV)" $(QUIETLY)
 
 ##@ ETL jobs on this machine
-# make sample-data [ROWS=1000] [DATASET=yellow_tripdata] [FORMAT=csv|csv.gz|parquet] [DIRTY=0.02] [SEED=42] [MONTH=2021-01]
+# make sample-data FAMILY=nyc_taxi [ROWS=1000] [DATASET=yellow_tripdata] [FORMAT=csv|csv.gz|parquet] [DIRTY=0.02] [SEED=42] [MONTH=2021-01]
+# (each option set on the command line goes to the family's generator, etl-jobs/<family>/<family>/steps/sample_data.py)
 ROWS    ?= 1000
 DATASET ?= yellow_tripdata
 FORMAT  ?= csv
@@ -181,18 +184,29 @@ SEED    ?= 42
 MONTH   ?= 2021-01
 
 .PHONY: sample-data
-sample-data: $(SYNCED) ## Deterministic synthetic trip file in sample-data/: make sample-data ROWS=1000000 FORMAT=csv
-	PYTHONPATH=etl-jobs/nyc_taxi $(PY) -m nyc_taxi.jobs.runtime.sample_data --rows $(ROWS) --dataset $(DATASET) \
-	  --format $(FORMAT) --dirty $(DIRTY) --seed $(SEED) --month $(MONTH) --output sample-data
+sample-data: FAMILY ?= $(JOB)
+sample-data: $(SYNCED) ## A job family's deterministic synthetic sample in sample-data/<family>/: make sample-data FAMILY=nyc_taxi ROWS=1000000 FORMAT=csv
+	@test -n "$(FAMILY)" || { $(STOP) "set FAMILY=<job family> (one of: $(FAMILIES)), e.g. make sample-data FAMILY=nyc_taxi"; }
+	@test -f "etl-jobs/$(FAMILY)/cdk.json" || { $(STOP) "FAMILY=$(FAMILY) is not a job family; use one of: $(FAMILIES)"; }
+	@test -f "etl-jobs/$(FAMILY)/$(FAMILY)/steps/sample_data.py" || { $(STOP) "FAMILY=$(FAMILY) has no sample generator etl-jobs/$(FAMILY)/$(FAMILY)/steps/sample_data.py"; }
+	PYTHONPATH=etl-jobs/$(FAMILY) $(PY) -m $(FAMILY).steps.sample_data --output sample-data/$(FAMILY) $(strip \
+	  $(if $(filter command environment,$(firstword $(origin ROWS))),--rows $(ROWS)) \
+	  $(if $(filter command environment,$(firstword $(origin DATASET))),--dataset $(DATASET)) \
+	  $(if $(filter command environment,$(firstword $(origin FORMAT))),--format $(FORMAT)) \
+	  $(if $(filter command environment,$(firstword $(origin DIRTY))),--dirty $(DIRTY)) \
+	  $(if $(filter command environment,$(firstword $(origin SEED))),--seed $(SEED)) \
+	  $(if $(filter command environment,$(firstword $(origin MONTH))),--month $(MONTH)))
 
 .PHONY: run-job
-run-job: $(SYNCED) $(SPARK_CLASSES) ## One Glue job on local files: make run-job JOB=nyc_taxi STEP=raw_to_conformed INPUT=<file> OUTPUT=<dir>
-	@test "$(JOB)" = nyc_taxi || { echo "run-job: JOB=$(JOB) is not a job family; use JOB=nyc_taxi"; exit 2; }
-	@test -n "$(STEP)" -a -n "$(INPUT)" -a -n "$(OUTPUT)" || { echo "run-job: set STEP=raw_to_conformed|conformed_to_purpose_built INPUT=... OUTPUT=..."; exit 2; }
-	PYTHONPATH=etl-jobs/$(JOB) $(PY) -m $(JOB).jobs.runtime.local_run $(STEP) --input "$(INPUT)" --output "$(OUTPUT)"
+run-job: FAMILY ?= $(JOB)
+run-job: $(SYNCED) $(SPARK_CLASSES) ## One step of a job family on local files: make run-job FAMILY=nyc_taxi STEP=raw_to_conformed INPUT=<file> OUTPUT=<dir>
+	@test -n "$(FAMILY)" || { $(STOP) "set FAMILY=<job family> (one of: $(FAMILIES)), e.g. make run-job FAMILY=nyc_taxi STEP=raw_to_conformed INPUT=<file> OUTPUT=<dir>"; }
+	@test -f "etl-jobs/$(FAMILY)/cdk.json" || { $(STOP) "FAMILY=$(FAMILY) is not a job family; use one of: $(FAMILIES)"; }
+	@test -n "$(STEP)" -a -n "$(INPUT)" -a -n "$(OUTPUT)" || { $(STOP) "set STEP=<a step of $(FAMILY)> INPUT=<file or folder> OUTPUT=<dir>"; }
+	PYTHONPATH=etl-jobs/$(FAMILY) $(PY) -m job_family.glue.runtime.local_run --family $(FAMILY) $(STEP) --input "$(INPUT)" --output "$(OUTPUT)"
 
 .PHONY: new-job
-new-job: $(SYNCED) ## Scaffold a job family from nyc_taxi (folder, app, pipeline, tests, workflow): make new-job NAME=green_taxi
+new-job: $(SYNCED) ## A new, minimal job family from the framework template (spec, step, schema, rule, tests, settings, workflow, docs page): make new-job NAME=green_taxi
 	@test -n "$(NAME)" || { echo "new-job: set NAME=<family>, e.g. make new-job NAME=green_taxi"; exit 2; }
 	$(PY) -m scaffold "$(NAME)"
 

@@ -58,15 +58,7 @@ def acknowledge_findings(stack: FamilyStack) -> None:
     spec = stack.spec
     conformed = platform.conformed_bucket.bucket_arn
     code = stack.code.bucket.bucket_arn
-    zone_buckets = {
-        Zone.RAW: platform.raw_bucket.bucket_arn,
-        Zone.CONFORMED: conformed,
-        Zone.QUARANTINE: conformed,
-        Zone.REPORTS: conformed,
-        Zone.PURPOSE_BUILT: platform.purpose_built_bucket.bucket_arn,
-        Zone.RULES: code,
-        Zone.REFERENCE: code,
-    }
+    zone_buckets = {zone: bucket.bucket_arn for zone, bucket in stack.jobs.buckets.items()}
 
     glue_common = {
         **_groups(S3_GROUPS + KMS_GROUPS),

@@ -289,6 +289,12 @@ class FamilySpec:
         )
 
     @property
+    def zones(self) -> frozenset[Zone]:
+        """Every zone a step reads or writes, or a table lives in."""
+        used = {zone for step in self.steps for zone in (*step.reads, *step.writes)}
+        return frozenset(used | {table.zone for table in self.tables})
+
+    @property
     def first_step(self) -> StepSpec:
         return self.steps[0]
 

@@ -3,13 +3,14 @@ and wires them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from job_family import naming
@@ -43,6 +44,19 @@ def log_retention_of(days: int) -> logs.RetentionDays:
     """`14` -> `RetentionDays.TWO_WEEKS` (settings validate `days` against LOG_RETENTION_DAYS)."""
     names = dict(zip(LOG_RETENTION_DAYS, _RETENTION_NAMES, strict=True))
     return logs.RetentionDays[names[days]]
+
+
+def zone_buckets(platform: PlatformImports, code: JobCode) -> dict[Zone, Callable[[], s3.IBucket]]:
+    """The bucket of each zone, built only when asked for (see `PlatformImports.purpose_built_bucket`)."""
+    return {
+        Zone.RAW: lambda: platform.raw_bucket,
+        Zone.CONFORMED: lambda: platform.conformed_bucket,
+        Zone.QUARANTINE: lambda: platform.conformed_bucket,
+        Zone.REPORTS: lambda: platform.conformed_bucket,
+        Zone.PURPOSE_BUILT: lambda: platform.purpose_built_bucket,
+        Zone.RULES: lambda: code.bucket,
+        Zone.REFERENCE: lambda: code.bucket,
+    }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,7 +123,7 @@ class FamilyStack(cdk.Stack):
             family=spec.name,
             raw_bucket_name=platform.raw_bucket.bucket_name,
             conformed_bucket_name=platform.conformed_bucket.bucket_name,
-            purpose_built_bucket_name=platform.purpose_built_bucket.bucket_name,
+            purpose_built_bucket_name=platform.purpose_built_bucket_name,
             code_bucket_name=code.bucket.bucket_name,
             database_name=naming.database_name(contract.prefix, spec.name),
         )
@@ -117,14 +131,9 @@ class FamilyStack(cdk.Stack):
             self,
             "Jobs",
             spec=spec,
+            code_bucket=code.bucket,
             buckets={
-                Zone.RAW: platform.raw_bucket,
-                Zone.CONFORMED: platform.conformed_bucket,
-                Zone.QUARANTINE: platform.conformed_bucket,
-                Zone.REPORTS: platform.conformed_bucket,
-                Zone.PURPOSE_BUILT: platform.purpose_built_bucket,
-                Zone.RULES: code.bucket,
-                Zone.REFERENCE: code.bucket,
+                zone: bucket() for zone, bucket in zone_buckets(platform, code).items() if zone in spec.zones
             },
             locations=locations,
             family_key=key,
@@ -141,8 +150,9 @@ class FamilyStack(cdk.Stack):
             spec=spec,
             database_name=locations.database_name,
             workgroup_name=naming.workgroup_name(contract.prefix, spec.name),
-            conformed_bucket=platform.conformed_bucket,
-            purpose_built_bucket=platform.purpose_built_bucket,
+            buckets={
+                zone: bucket() for zone, bucket in zone_buckets(platform, code).items() if zone in spec.zones
+            },
             key=key,
             access_log_bucket=platform.access_log_bucket,
             query_results_expiry_days=family.query_results_expiry_days,

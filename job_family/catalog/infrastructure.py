@@ -7,6 +7,8 @@ purpose-built tables in the purpose-built zone, each with explicit columns and p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import aws_cdk as cdk
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
@@ -62,8 +64,7 @@ class Catalog(Construct):
         spec: FamilySpec,
         database_name: str,
         workgroup_name: str,
-        conformed_bucket: s3.IBucket,
-        purpose_built_bucket: s3.IBucket,
+        buckets: Mapping[Zone, s3.IBucket],
         key: kms.IKey,
         access_log_bucket: s3.IBucket,
         query_results_expiry_days: int = 30,
@@ -78,11 +79,6 @@ class Catalog(Construct):
             description=f"{spec.name} job family: {spec.description}",
             removal_policy=removal_policy,
         )
-        buckets = {
-            Zone.CONFORMED: conformed_bucket,
-            Zone.QUARANTINE: conformed_bucket,
-            Zone.PURPOSE_BUILT: purpose_built_bucket,
-        }
         self.tables: dict[str, glue.S3Table] = {}
         for table_spec in spec.tables:
             bucket, prefix = buckets[table_spec.zone], zone_prefix(spec.name, table_spec.zone)

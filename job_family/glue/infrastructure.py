@@ -59,7 +59,8 @@ _CATALOG_ACTIONS = (
 
 class EtlJobs(Construct):
     """One `glue.PySparkEtlJob` per step of `spec`, in step order (`jobs`, by step name), reading its
-    script and the runtime package from `code_bucket`, with static arguments from `locations`."""
+    script and the runtime package from `code_bucket`, with static arguments from `locations`;
+    `buckets` holds the bucket of every zone the family uses (its steps' grants)."""
 
     def __init__(
         self,
@@ -67,6 +68,7 @@ class EtlJobs(Construct):
         construct_id: str,
         *,
         spec: FamilySpec,
+        code_bucket: s3.IBucket,
         buckets: Mapping[Zone, s3.IBucket],
         locations: Locations,
         family_key: kms.IKey,
@@ -79,6 +81,7 @@ class EtlJobs(Construct):
         super().__init__(scope, construct_id)
         self._stack = cdk.Stack.of(self)
         self.spec = spec
+        self.buckets = dict(buckets)
         self.database_name = locations.database_name
         self.security_configuration = glue.SecurityConfiguration(
             self,
@@ -99,7 +102,6 @@ class EtlJobs(Construct):
             )
             for index, subnet in enumerate(subnets, start=1)
         ]
-        code_bucket = buckets[Zone.RULES]
         self._runtime = glue.Code.from_bucket(code_bucket, SCRIPTS_PREFIX + runtime_zip_name(spec.name))
         self.jobs: dict[str, glue.PySparkEtlJob] = {}
         for step in spec.steps:

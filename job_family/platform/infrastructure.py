@@ -8,6 +8,8 @@ the infrastructure stack stays free to change (no `Fn::ImportValue`).
 
 from __future__ import annotations
 
+import functools
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
@@ -21,7 +23,8 @@ from shared_config.contract import ContractScope, Param, SubnetParam
 class PlatformImports(Construct):
     """Typed handles on the data platform of one environment.
 
-    Attributes: `data_key`, `raw_bucket`, `conformed_bucket`, `purpose_built_bucket`,
+    Attributes: `data_key`, `raw_bucket`, `conformed_bucket`, `purpose_built_bucket_name` (and, when
+    used, `purpose_built_bucket`),
     `access_log_bucket`, `vpc`, `private_subnets` (one per availability zone, in AZ order),
     `security_group` (the workload group with a self-referencing rule, for Glue and Lambda).
     `parameter_names` lists every contract name read, in order.
@@ -45,12 +48,9 @@ class PlatformImports(Construct):
         self.conformed_bucket = self._bucket(
             "ConformedBucket", Param.CONFORMED_BUCKET_NAME, Param.CONFORMED_BUCKET_ARN, self.data_key
         )
-        self.purpose_built_bucket = self._bucket(
-            "PurposeBuiltBucket",
-            Param.PURPOSE_BUILT_BUCKET_NAME,
-            Param.PURPOSE_BUILT_BUCKET_ARN,
-            self.data_key,
-        )
+        # read when a step or table of the family uses the purpose-built zone (an unused parameter is a
+        # template warning): `purpose_built_bucket`
+        self.purpose_built_bucket_name = self._read(contract.name(Param.PURPOSE_BUILT_BUCKET_NAME))
         # SSE-S3 (the S3 logging service cannot use a customer-managed key without a key grant);
         # only its name is needed, as the target of server access logging.
         self.access_log_bucket = s3.Bucket.from_bucket_name(
@@ -83,6 +83,16 @@ class PlatformImports(Construct):
             "WorkloadSecurityGroup",
             self._read(contract.name(Param.WORKLOAD_SECURITY_GROUP_ID)),
             mutable=False,
+        )
+
+    @functools.cached_property
+    def purpose_built_bucket(self) -> s3.IBucket:
+        return s3.Bucket.from_bucket_attributes(
+            self,
+            "PurposeBuiltBucket",
+            bucket_name=self.purpose_built_bucket_name,
+            bucket_arn=self._read(self.contract.name(Param.PURPOSE_BUILT_BUCKET_ARN)),
+            encryption_key=self.data_key,
         )
 
     @property

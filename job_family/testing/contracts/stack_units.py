@@ -13,6 +13,7 @@ from job_family.audit.runtime.item import STATUS_INDEX_NAME, TABLE_PARTITION_KEY
 from job_family.glue.locations import zone_prefix
 from job_family.ingest.runtime.environment import VARIABLES
 from job_family.packaging.bundles import runtime_zip_name
+from job_family.spec import Zone
 from job_family.testing.synth import Synthesized, only, resources
 
 
@@ -68,8 +69,9 @@ def test_code_bucket_receives_scripts_rules_and_reference_data_on_deploy(
     bundle = _asset_with(synthesized.outdir, f"scripts/{runtime_zip_name(spec.name)}")
     files = {path.relative_to(bundle).as_posix() for path in bundle.rglob("*") if path.is_file()}
     assert {f"scripts/{step.script}" for step in spec.steps} <= files
-    assert any(name.startswith("rules/") for name in files)
-    assert any(name.startswith("reference/") for name in files)
+    for zone, prefix in ((Zone.RULES, "rules/"), (Zone.REFERENCE, "reference/")):
+        if zone in {zone for step in spec.steps for zone in step.reads}:
+            assert any(name.startswith(prefix) for name in files), f"no {prefix} files in the code bucket"
 
 
 def test_runtime_zip_holds_the_framework_runtime_and_the_family_package_and_no_cdk_code(

@@ -272,6 +272,22 @@ class DeliveryPipelineStack(cdk.Stack):
         )
         # With the `target-partitions` feature flag the partition is a literal ("aws") in findings.
         partition = "<AWS::Partition>" if cdk.Token.is_unresolved(self.partition) else self.partition
+        for support in self.pipeline.pipeline.cross_region_support.values():
+            replication = support.replication_bucket
+            acknowledge(
+                replication,
+                {
+                    "AwsSolutions-S1": "the cross-region replication bucket holds only transient pipeline artifacts, KMS-encrypted"
+                },
+            )
+            name = self.resolve(replication.bucket_name)
+            acknowledge(
+                self.pipeline,
+                {
+                    f"AwsSolutions-IAM5[Resource::arn:{partition}:s3:::{name}/*]": "the pipeline reads and writes its own cross-region replication bucket's objects",
+                    "AwsSolutions-IAM5[Resource::*]": "cross-region: the pipeline role uses the replication key through its alias, which CDK grants on *",
+                },
+            )
         for project in (c for c in self.pipeline.node.find_all() if isinstance(c, codebuild.Project)):
             logical_id = self.get_logical_id(_default_child(project))
             acknowledge(

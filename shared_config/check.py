@@ -25,12 +25,6 @@ from shared_config.yaml_source import YamlDocument, read_yaml
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 CONTEXT_FILE = REPOSITORY_ROOT / "infrastructure" / "cdk.context.json"
 FIELD_PATH = re.compile(r"^[A-Za-z0-9_.-]+$")
-# An environment outside the deployment region makes CDK Pipelines add a cross-region support stack
-# (replication bucket and key) whose cdk-nag findings (AwsSolutions-S1 on the bucket, IAM5 on the
-# pipeline role) delivery/pipeline.py does not acknowledge yet, so such a configuration fails synth.
-# Set True once it does: check-config then accepts other regions (bootstrap already covers them) and
-# tests/test_accepted_configs.py synthesizes one.
-CROSS_REGION_PIPELINES_SYNTHESIZE = False
 
 
 @dataclass(frozen=True)
@@ -73,8 +67,6 @@ def check_config(path: Path | str, *, root: Path = REPOSITORY_ROOT) -> Report:
                 line=document.line_of(()),
             )
         )
-    if not CROSS_REGION_PIPELINES_SYNTHESIZE:
-        problems.extend(_cross_region_problems(settings, document))
     # `local` is required above, so the families are held to it even when it is missing here
     problems.extend(family_settings_problems(root, [*settings.environments, LOCAL]))
     if problems:
@@ -97,21 +89,6 @@ def check_config(path: Path | str, *, root: Path = REPOSITORY_ROOT) -> Report:
             f"need them: run make refresh-azs{config}"
         )
     return report
-
-
-def _cross_region_problems(settings: Settings, document: YamlDocument) -> list[Problem]:
-    home = settings.deployment.region
-    return [
-        Problem(
-            ("environments", env.name, "region"),
-            f"{env.region!r} is not the deployment region {home}: the pipelines would need cross-region "
-            "support stacks, which this kit's pipeline stack does not pass cdk-nag with yet (synth fails); "
-            f"put the environment in {home}",
-            line=document.line_of(("environments", env.name, "region")),
-        )
-        for env in settings.environments.values()
-        if env.region != home
-    ]
 
 
 def family_settings_problems(root: Path, environment_names: Iterable[str]) -> list[Problem]:

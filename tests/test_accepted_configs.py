@@ -30,7 +30,6 @@ from bootstrap.idle_cost import estimate, interface_endpoint_services, job_famil
 from shared_config import DEFAULT_CONFIG_PATH, load_config
 from shared_config.__main__ import main as check_config
 from shared_config.az_context import availability_zone_context
-from shared_config.check import CROSS_REGION_PIPELINES_SYNTHESIZE
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOYMENT = "210987654321"
@@ -117,13 +116,7 @@ class Variant:
 VARIANTS = (
     Variant("four-accounts", (four_accounts,)),
     Variant("dev-in-deployment-account", (dev_in_deployment_account,)),
-    Variant(
-        "prod-in-another-region",
-        (prod_in_another_region,),
-        refused_with=""
-        if CROSS_REGION_PIPELINES_SYNTHESIZE
-        else "environments.prod.region: 'us-east-1' is not the deployment region eu-west-1",
-    ),
+    Variant("prod-in-another-region", (prod_in_another_region,)),
     Variant(
         "key-written-twice",
         text_edit=lambda text: text.replace("  test:\n", "  test:\n    nat_gateways: 2\n", 1),

@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 from pyspark.sql import Row, SparkSession
 from us_legislators.steps import build_memberships, conform_delivery, sample_data, schemas, transforms
 
@@ -19,22 +22,25 @@ from .conftest import RULES
 pytestmark = pytest.mark.spark
 
 
+DATABASE = "us_legislators_test"
+
+
 class Lake:
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, glue: Any = None) -> None:
+        self.root, self.glue = root, glue
         self.paths = {
             "conformed_path": str(root / "conformed"),
             "quarantine_path": str(root / "quarantine"),
             "report_path": str(root / "_reports"),
-            "database": "",
         }
+        self.catalog = {"database": DATABASE if glue else "", "glue_factory": lambda: glue}
 
     def delivery(self, delivery_id: str) -> Path:
         return self.root / "raw" / "deliveries" / delivery_id
 
     def conform(self, spark: SparkSession, delivery_id: str, run_id: str) -> dict[str, Any]:
         return conform_delivery.run(
-            spark, source_path=f"{self.delivery(delivery_id)}/", run_id=run_id, **self.paths
+            spark, source_path=f"{self.delivery(delivery_id)}/", run_id=run_id, **self.paths, **self.catalog
         )
 
     def build(self, spark: SparkSession, run_id: str) -> dict[str, Any]:
@@ -45,8 +51,18 @@ class Lake:
             purpose_built_path=str(self.root / "purpose_built"),
             rules_path=str(RULES),
             report_path=self.paths["report_path"],
-            database="",
+            **self.catalog,
         )
+
+    def partitions(self) -> dict[str, list[str]]:
+        """The delivery ids of each table's partitions in the catalog."""
+        return {
+            spec.name: sorted(
+                p["Values"][0]
+                for p in self.glue.get_partitions(DatabaseName=DATABASE, TableName=spec.name)["Partitions"]
+            )
+            for spec in schemas.TABLES
+        }
 
     def rows(self, spark: SparkSession, zone: str, folder: str, delivery_id: str) -> list[Row]:
         path = self.root / zone / folder / f"delivery_id={delivery_id}"
@@ -57,18 +73,30 @@ DIRTY: dict[str, Any] = {"persons": 120, "dirty": 0.15, "seed": 7}
 
 
 @pytest.fixture(scope="module")
-def lake(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """d1: clean (step 1 through its main()), d2: dirty; both through step 2."""
-    lake = Lake(tmp_path_factory.mktemp("lake"))
-    sample_data.write_delivery(lake.delivery("d1"), persons=60, seed=1)
-    sample_data.write_delivery(lake.delivery("d2"), **DIRTY)
-    argv = [
-        f"--{k}={v}"
-        for k, v in {**lake.paths, "source_path": f"{lake.delivery('d1')}/", "run_id": "r1"}.items()
-    ]
-    reports = {"r1": conform_delivery.main(argv), "r2": lake.conform(spark, "d2", "r2")}
-    built = {run_id: lake.build(spark, run_id) for run_id in ("r1", "r2")}
-    return {"lake": lake, "conformed": reports, "built": built}
+def lake(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """d1: clean (step 1 through its main(), no catalog), d2: dirty; both through step 2. The Glue
+    catalog is moto's, with the tables declared from schemas.TABLES (as the catalog unit does)."""
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            env.setenv(name, "testing")
+        glue = boto3.client("glue", region_name="eu-west-1")
+        glue.create_database(DatabaseInput={"Name": DATABASE})
+        for spec in schemas.TABLES:
+            columns = [{"Name": n, "Type": t} for n, t in spec.glue_columns()]
+            keys = [{"Name": n, "Type": t} for n, t in spec.glue_partition_keys()]
+            descriptor = {"Columns": columns, "Location": spec.location(f"s3://bucket/{spec.zone.value}")}
+            glue.create_table(
+                DatabaseName=DATABASE,
+                TableInput={"Name": spec.name, "StorageDescriptor": descriptor, "PartitionKeys": keys},
+            )
+        store = Lake(tmp_path_factory.mktemp("lake"), glue)
+        sample_data.write_delivery(store.delivery("d1"), persons=60, seed=1)
+        sample_data.write_delivery(store.delivery("d2"), **DIRTY)
+        arguments = {**store.paths, "database": "", "source_path": f"{store.delivery('d1')}/", "run_id": "r1"}
+        reports = {"r1": conform_delivery.main([f"--{k}={v}" for k, v in arguments.items()])}
+        reports["r2"] = store.conform(spark, "d2", "r2")
+        built = {run_id: store.build(spark, run_id) for run_id in ("r1", "r2")}
+        yield {"lake": store, "conformed": reports, "built": built, "catalog": store.partitions()}
 
 
 def _json_lines(path: Path) -> list[dict[str, Any]]:
@@ -189,6 +217,16 @@ def test_reprocessing_a_corrected_delivery_replaces_only_its_partitions(
         assert len(store.rows(spark, "conformed", dataset, "d2")) == report["inputs"][dataset]["rows_read"]
         assert store.rows(spark, "quarantine", dataset, "d2") == []
     assert sorted(map(str, store.rows(spark, "conformed", "memberships", "d1"))) == d1_before
+    catalog = store.partitions()
+    assert [catalog[f"{d}_quarantine"] for d in schemas.DATASET_NAMES] == [[], [], []]
+    assert [catalog[d] for d in schemas.DATASET_NAMES] == [["d2"], ["d2"], ["d2"]]
+
+
+def test_keeps_the_catalog_partitions_of_each_delivery(lake: dict[str, Any]) -> None:
+    # d1's step 1 ran through main() without a database; both deliveries' step 2 kept the catalog
+    step_2 = {schemas.JOINED, *schemas.PURPOSE_BUILT_RULES}
+    assert lake["catalog"] == {t.name: ["d1", "d2"] if t.name in step_2 else ["d2"] for t in schemas.TABLES}
+    assert lake["conformed"]["r2"]["catalog"]["database"] == DATABASE
 
 
 def test_report_has_the_framework_keys(lake: dict[str, Any]) -> None:

@@ -101,13 +101,19 @@ demo: setup ## Run every job family's sample end to end on one embedded local AW
 	$(PY) -m local_aws.demo $(foreach family,$(FAMILY),--family $(family))
 
 .PHONY: test
-test: setup ## Run every test: config, CDK assertions, cdk-nag, cfn-lint, Spark, end to end
+test: setup ## Lint first (ruff, format, mypy strict, actionlint), then every test: config, CDK assertions, cdk-nag, cfn-lint, Spark, end to end
+	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
 
+.PHONY: test-fast
+test-fast: setup ## The inner loop: every test but the Spark and end-to-end tiers (no lint)
+	$(PY) -m pytest -m "not spark and not e2e"
+
 .PHONY: test-app
-test-app: setup ## One app's tests (+ shared_config, delivery), as its pipeline runs them: make test-app APP=infrastructure
+test-app: setup ## Lint, then one app's tests and those of what it depends on, as its pipeline runs them: make test-app APP=infrastructure
 	@test -f "$(APP)/cdk.json" || { echo "test-app: APP=$(APP) is not a CDK app folder; use one of: $(APPS)"; exit 2; }
-	$(PY) -m pytest $(APP) shared_config/tests delivery/tests
+	$(MAKE) --no-print-directory lint
+	$(PY) -m pytest $(APP) shared_config/tests delivery/tests $(if $(filter etl-jobs/%,$(APP)),job_family/tests local_aws/tests)
 
 ##@ Build and check
 .PHONY: synth

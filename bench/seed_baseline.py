@@ -28,11 +28,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from job_family.glue.runtime import class_archive
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql.types import NullType, StringType, StructField, StructType
 
 from bench.cases import step_arguments
+from job_family.glue.runtime import class_archive
 
 TABLE = "yellow_taxi_trip_record"
 # transformation-sql/yellow_taxi_trip_record.sql of the seed, with its FROM pointed at the local view.

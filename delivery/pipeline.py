@@ -4,7 +4,7 @@ A `DeliveryPipelineStack` lives in the deployment account and releases ONE stage
 of ONE app into that environment's account:
 
     Source (CodeConnections, the environment's branch)
-      -> Build/Synth: `make setup` (locked deps), `make test-app APP=<folder>` (the app's tests,
+      -> Build/Synth: `make setup` (locked deps), `make test-app APP=<folder>` (lint, the app's tests,
          cdk-nag, cfn-lint), `make synth APPS=<folder>` (the pinned CDK CLI)
       -> UpdatePipeline/SelfMutate -> Assets (one publisher per asset type)
       -> [manual approval when the environment requires it] -> the stage -> [post-deploy steps]

@@ -8,8 +8,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pyspark.sql import DataFrame, SparkSession
+from us_legislators.spec import SPEC
 from us_legislators.steps import schemas
+
+from job_family.testing.family import FamilyUnderTest
+from job_family.testing.fixtures import *  # noqa: F403  (synth fixtures built from the family)
 
 APP_ROOT = Path(__file__).resolve().parents[1]
 RULES = APP_ROOT / "rules"
@@ -87,3 +92,9 @@ def ansi_mode(spark: SparkSession, enabled: str) -> Iterator[None]:
 
 def by_tag(rows: list[Any], dataset: str) -> dict[str, Any]:
     return {row[TAG[dataset]]: row for row in rows}
+
+
+@pytest.fixture(scope="session")
+def family_under_test() -> FamilyUnderTest:
+    """us_legislators names itself once for the framework's fixtures and contract tests."""
+    return FamilyUnderTest(SPEC, APP_ROOT)

@@ -7,7 +7,7 @@ schedule); step 1 conforms and quarantines each input, step 2 joins them and run
 
 from __future__ import annotations
 
-from job_family.spec import FamilySpec, PerDelivery, StepSpec, Zone
+from job_family.spec import FamilySpec, PerDelivery, SmokeTest, StepSpec, Zone
 from us_legislators import queries
 from us_legislators.steps import sample_data, schemas
 
@@ -41,4 +41,6 @@ SPEC = FamilySpec(
     named_queries=queries.named_queries,
     counts_step=CONFORM_DELIVERY.name,
     sample_files=sample_data.sample_files,
+    # after each release to dev and test, the pipeline uploads this small valid delivery
+    smoke_test=SmokeTest(dataset="persons", fixture="fixtures/smoke_delivery"),
 )

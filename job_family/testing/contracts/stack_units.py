@@ -108,7 +108,7 @@ def _asset_with(outdir: Path, relative: str) -> Path:
 # --- ingestion -------------------------------------------------------------------------------------
 def test_rule_sends_the_family_objects_of_the_raw_bucket_to_the_queue(synthesized: Synthesized) -> None:
     template = synthesized.template_json("dev")
-    _, rule = only(template, "AWS::Events::Rule")
+    _, rule = only(template, "AWS::Events::Rule", "IngestionObjectCreated")
     pattern = rule["Properties"]["EventPattern"]
 
     assert pattern["source"] == ["aws.s3"]
@@ -338,3 +338,23 @@ def test_stage_resources_carry_the_standard_tags(synthesized: Synthesized, prod:
         "environment": "prod",
         "cost-centre": settings.cost_centre,
     }
+
+
+def test_a_family_triggered_per_delivery_also_sweeps_on_its_schedule(synthesized: Synthesized) -> None:
+    from job_family.spec import PerDelivery
+
+    template = synthesized.template_json("dev")
+    schedules = [
+        rule["Properties"]
+        for key, rule in resources(template, "AWS::Events::Rule").items()
+        if key.startswith("IngestionSchedule")
+    ]
+    trigger = synthesized.spec.trigger
+    if not isinstance(trigger, PerDelivery):
+        assert schedules == []
+        return
+    [schedule] = schedules
+    assert schedule["ScheduleExpression"] == trigger.schedule
+    [target] = schedule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["IngestionQueue8DED9A6F", "Arn"]}
+    assert "job_family.schedule" in str(target["Input"])

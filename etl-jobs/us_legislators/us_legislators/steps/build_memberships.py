@@ -27,6 +27,7 @@ from us_legislators.spec import BUILD_MEMBERSHIPS, CONFORM_DELIVERY
 from us_legislators.steps import lake, schemas, transforms
 from us_legislators.steps.conform_delivery import ReconciliationError, default_glue_client
 
+STEP = BUILD_MEMBERSHIPS  # the contract this script runs (the framework's contract tests check it)
 MEMBERSHIPS_VIEW = schemas.JOINED
 ORGANIZATIONS_VIEW = "organizations"
 

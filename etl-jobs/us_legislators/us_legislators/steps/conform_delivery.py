@@ -31,6 +31,7 @@ from us_legislators.spec import CONFORM_DELIVERY
 from us_legislators.steps import lake, schemas, transforms
 
 log = logging.getLogger(__name__)
+STEP = CONFORM_DELIVERY  # the contract this script runs (the framework's contract tests check it)
 # While the classified rows are staged: parsing every field and checking every rule in one projection
 # makes whole-stage methods too large for the JIT (see nyc_taxi's raw_to_conformed, ADR 0010).
 CLASSIFY_CONF = {"spark.sql.codegen.wholeStage": "false"}

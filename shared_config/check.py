@@ -9,13 +9,10 @@ and says when `infrastructure/cdk.context.json` must be refreshed for this file.
 
 from __future__ import annotations
 
-import importlib
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 
 from shared_config.az_context import render
 from shared_config.loader import LOCAL, ConfigError, Problem, read_config
@@ -93,34 +90,22 @@ def check_config(path: Path | str, *, root: Path = REPOSITORY_ROOT) -> Report:
 
 def family_settings_problems(root: Path, environment_names: Iterable[str]) -> list[Problem]:
     """Every job family (`etl-jobs/<family>/settings.yaml`) has valid settings for exactly the
-    configuration's environments (pipeline targets and `local`).
+    configuration's environments (pipeline targets and `local`) and for exactly the family's steps.
+    The framework reads them (`job_family.settings`); the family's spec names its steps."""
+    from job_family import registry
+    from job_family.settings import SettingsError, load_settings
 
-    The one place that knows how a family's settings are read: `job_family.settings` when that shared
-    package exists, else the family's own `<family>.settings` module.
-    """
     names = list(environment_names)
     problems: list[Problem] = []
-    for settings_file in sorted(root.glob("etl-jobs/*/settings.yaml")):
-        family_folder = settings_file.parent
-        module = _settings_module(root, family_folder)
-        shown_file = shown(settings_file)
-        if module is None:
-            problems.append(
-                Problem(
-                    (),
-                    f"cannot be checked: neither job_family.settings nor {family_folder.name}.settings is "
-                    "importable; run make setup, or keep the family's settings module",
-                    file=shown_file,
-                )
-            )
-            continue
-        error_type: type[Exception] = getattr(module, "SettingsError", ValueError)
+    for family in registry.family_names(root):
+        settings_file = registry.app_root(family, root) / "settings.yaml"
         try:
-            family = module.load_settings(settings_file)
-            family.check_covers(names)
-        except error_type as error:
+            settings = load_settings(settings_file)
+            settings.check_covers(names)
+            settings.check_steps([step.name for step in registry.load_spec(family, root).steps])
+        except SettingsError as error:
             document = _document(settings_file)
-            for text in getattr(error, "problems", [str(error)]):
+            for text in error.problems:
                 where, _, rest = str(text).partition(": ")
                 if not (rest and FIELD_PATH.fullmatch(where)):
                     where, rest = "", str(text)
@@ -130,27 +115,10 @@ def family_settings_problems(root: Path, environment_names: Iterable[str]) -> li
                         parts,
                         rest,
                         line=document.line_of(parts) if document else None,
-                        file=shown_file,
+                        file=shown(settings_file),
                     )
                 )
     return problems
-
-
-def _settings_module(root: Path, family_folder: Path) -> ModuleType | None:
-    candidates: list[tuple[str, Path]] = [
-        ("job_family.settings", root),
-        (f"{family_folder.name}.settings", family_folder),
-    ]
-    for name, folder in candidates:
-        if str(folder) not in sys.path:
-            sys.path.append(str(folder))
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if callable(getattr(module, "load_settings", None)):
-            return module
-    return None
 
 
 def _document(path: Path) -> YamlDocument | None:

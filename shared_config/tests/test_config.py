@@ -367,7 +367,10 @@ def test_check_config_refuses_an_environment_a_job_family_has_no_settings_for(
     root = tmp_path / "repo"
     family = root / "etl-jobs" / "nyc_taxi"
     family.mkdir(parents=True)
-    shutil.copy(DEFAULT_CONFIG_PATH.parents[1] / "etl-jobs" / "nyc_taxi" / "settings.yaml", family)
+    real = DEFAULT_CONFIG_PATH.parents[1] / "etl-jobs" / "nyc_taxi"
+    for name in ("settings.yaml", "cdk.json"):
+        shutil.copy(real / name, family)
+    (family / "nyc_taxi").symlink_to(real / "nyc_taxi")
     data = copy.deepcopy(valid)
     data["environments"]["qa"] = {
         **data["environments"]["test"],

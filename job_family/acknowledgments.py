@@ -13,6 +13,7 @@ import aws_cdk as cdk
 from constructs import IConstruct
 
 from delivery.compliance import acknowledge
+from job_family.glue.infrastructure import spark_ui_prefix
 from job_family.glue.locations import zone_prefix
 from job_family.spec import Zone
 
@@ -24,6 +25,10 @@ GRANT_GROUPS = (
     "resources that are scoped to this job family's prefixes or keys; the wildcard is the action family"
 )
 OWN_PREFIX = "object keys are generated per file and run; access is limited to the job family's own prefix"
+SPARK_UI = (
+    "Spark names its event-log files per application run; the job writes (and renames) them only under "
+    "the family's own spark-ui/<family>/ prefix of its code bucket"
+)
 S3_GROUPS = ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:Abort*", "s3:DeleteObject*")
 KMS_GROUPS = ("kms:GenerateDataKey*", "kms:ReEncrypt*")
 
@@ -64,7 +69,8 @@ def acknowledge_findings(stack: FamilyStack) -> None:
         **_groups(S3_GROUPS + KMS_GROUPS),
         _iam5("Resource::*"): (
             "Glue places workers in the VPC with EC2 network-interface and describe calls that support no "
-            "resource-level permissions; cloudwatch:PutMetricData is conditioned on the Glue namespace"
+            "resource-level permissions; cloudwatch:PutMetricData is conditioned on the Glue namespace and "
+            "the family's own run-metrics namespace"
         ),
         _iam5(f"Resource::{arn}:ec2:{stack.region}:{stack.account}:network-interface/*"): (
             "Glue tags the network interfaces it creates; the statement only allows the tag key "
@@ -77,11 +83,14 @@ def acknowledge_findings(stack: FamilyStack) -> None:
             "the jobs add and update partitions of the tables of this job family's own database only"
         ),
     }
+    spark_ui: dict[str, str] = {}
+    if stack.jobs.settings.spark_ui_logs:
+        spark_ui = dict.fromkeys(_prefixes(stack, code, spark_ui_prefix(spec.name)), SPARK_UI)
     for step in spec.steps:
         prefixes: dict[str, str] = {}
         for zone in (*step.reads, *step.writes):
             prefixes |= _prefixes(stack, zone_buckets[zone], zone_prefix(spec.name, zone))
-        acknowledge(stack.jobs.job(step.name).role, {**glue_common, **prefixes})
+        acknowledge(stack.jobs.job(step.name).role, {**glue_common, **prefixes, **spark_ui})
     acknowledge(
         stack.orchestration.state_machine,
         {

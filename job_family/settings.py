@@ -1,4 +1,5 @@
-"""A job family's own settings per environment (Glue capacity per step, limits, retention).
+"""A job family's own settings per environment (Glue capacity per step, cost and observability
+switches, limits, retention).
 
 Read from `etl-jobs/<family>/settings.yaml` by the family's app only, validated here (against the
 family's declared steps too), and passed down typed.
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # The values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -28,6 +29,34 @@ class WorkerType(StrEnum):
     G_2X = "G.2X"
     G_4X = "G.4X"
     G_8X = "G.8X"
+
+
+# Data processing units per worker (1 DPU = 4 vCPU, 16 GB): what Glue bills per second of a run.
+DPU_PER_WORKER: dict[WorkerType, int] = {
+    WorkerType.G_1X: 1,
+    WorkerType.G_2X: 2,
+    WorkerType.G_4X: 4,
+    WorkerType.G_8X: 8,
+}
+
+
+class ExecutionClass(StrEnum):
+    """How Glue runs a family's jobs.
+
+    STANDARD: dedicated capacity, a run starts within seconds. FLEX: spare capacity at a lower price per
+    DPU-hour (see `job_family.cost`); a run may wait up to `FLEX_START_WAIT_MIN` for capacity before it
+    starts (or Glue fails it), and may take longer when Glue reclaims workers. Only G.1X and G.2X workers.
+    """
+
+    STANDARD = "STANDARD"
+    FLEX = "FLEX"
+
+
+FLEX_WORKER_TYPES: tuple[WorkerType, ...] = (WorkerType.G_1X, WorkerType.G_2X)
+# Glue keeps a Flex run WAITING for capacity up to 20 minutes (after 15 it tries a forced start).
+FLEX_START_WAIT_MIN = 20
+# What the state machine adds to a Flex step's wait beyond its job timeout and the start-up wait.
+FLEX_TASK_MARGIN_MIN = 10
 
 
 class _Frozen(BaseModel):
@@ -59,9 +88,24 @@ class TriggerSettings(_Frozen):
 
 class FamilySettings(_Frozen):
     """Everything a job family needs to know about one environment. `jobs` holds one entry per
-    declared step (checked by `JobFamilySettings.check_steps`)."""
+    declared step (checked by `JobFamilySettings.check_steps`).
+
+    Cost and observability switches (defaults here; each family's settings.yaml sets FLEX in dev and
+    test and `spark_ui_logs` in dev):
+    - `execution_class`: STANDARD (default) or FLEX for every job of the environment;
+    - `auto_scaling` (default on): `--enable-auto-scaling`, so each job's `worker_count` is the MAXIMUM
+      number of workers Glue may scale up to, not a fixed size (Glue bills only the workers in use);
+    - `job_metrics` (default on): `--enable-metrics`, `--enable-observability-metrics` and
+      `--enable-job-insights` (the Glue metrics the family's dashboard draws);
+    - `spark_ui_logs` (default off): `--enable-spark-ui`, Spark event logs under the code bucket's
+      `spark-ui/<family>/` for the Spark history server.
+    """
 
     jobs: dict[str, GlueJobSettings] = {}
+    execution_class: ExecutionClass = ExecutionClass.STANDARD
+    auto_scaling: bool = True
+    job_metrics: bool = True
+    spark_ui_logs: bool = False
     trigger: TriggerSettings = TriggerSettings()
     log_retention_days: int = 30
     query_results_expiry_days: Annotated[int, Field(ge=1)] = 30
@@ -78,10 +122,32 @@ class FamilySettings(_Frozen):
             raise ValueError(f"{value} is not a CloudWatch Logs retention; use one of {allowed}")
         return value
 
+    @model_validator(mode="after")
+    def _flex_workers(self) -> FamilySettings:
+        if self.execution_class == ExecutionClass.FLEX:
+            wrong = [f"{step} ({job.worker_type.value})" for step, job in self.jobs.items()
+                     if job.worker_type not in FLEX_WORKER_TYPES]  # fmt: skip
+            if wrong:
+                raise ValueError(
+                    f"execution_class FLEX runs only G.1X or G.2X workers, not {', '.join(wrong)}; use one of "
+                    "those worker types or set execution_class: STANDARD"
+                )
+        return self
+
+    def step_wait_min(self, step: str) -> int:
+        """The longest the state machine may wait for one run of `step`: the job's timeout, plus with
+        FLEX Glue's wait for capacity and a margin (a run's timeout counts only the time it holds
+        workers, not the time it waits for them)."""
+        wait = self.jobs[step].timeout_min
+        if self.execution_class == ExecutionClass.FLEX:
+            wait += FLEX_START_WAIT_MIN + FLEX_TASK_MARGIN_MIN
+        return wait
+
     @property
     def execution_timeout_min(self) -> int:
-        """A state machine execution may last both job timeouts plus 30 minutes of retries and audit."""
-        return sum(job.timeout_min for job in self.jobs.values()) + 30
+        """A state machine execution may last every step's wait (`step_wait_min`) plus 30 minutes of
+        retries and audit."""
+        return sum(self.step_wait_min(step) for step in self.jobs) + 30
 
 
 class SettingsError(ValueError):

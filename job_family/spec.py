@@ -28,6 +28,21 @@ from pathlib import Path
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
+# The Glue versions a family may declare, and the Python each runs its scripts on. Glue's job API takes
+# only the major version (`Command.PythonVersion` "3"); the minor one follows from the Glue version.
+GLUE_PYTHON: dict[str, str] = {"5.1": "3.11", "6.0": "3.13"}
+DEFAULT_GLUE_VERSION = "5.1"
+
+# The custom CloudWatch metrics the job runtime publishes after each run on Glue: run-report count ->
+# metric name, in namespace `FamilySpec.metrics_namespace`, with dimensions Step and Step+Dataset.
+METRICS_NAMESPACE_ROOT = "DataLakeKit"
+ROW_COUNT_METRICS: dict[str, str] = {
+    "rows_read": "RowsRead",
+    "rows_conformed": "RowsConformed",
+    "rows_quarantined": "RowsQuarantined",
+    "rows_written": "RowsWritten",
+}
+
 
 def pascal(snake: str) -> str:
     """`nyc_taxi` -> `NycTaxi` (construct ids are built from code, never from configuration)."""
@@ -209,7 +224,8 @@ class FamilySpec:
     reference_pattern: str = "*.csv"
     smoke_test: SmokeTest | None = None
     sample_files: SampleWriter | None = None
-    glue_version: str = "5.1"
+    # "5.1" (Spark 3.5.6, Python 3.11) or "6.0" (Spark 4.1.1, Python 3.13): see GLUE_PYTHON
+    glue_version: str = DEFAULT_GLUE_VERSION
 
     def __post_init__(self) -> None:
         problems = list(self.problems())
@@ -236,6 +252,12 @@ class FamilySpec:
             found.append(f"counts_step {self.counts_step!r} is not one of its steps")
         if self.smoke_test and self.smoke_test.dataset not in {d.name for d in self.datasets}:
             found.append(f"smoke test dataset {self.smoke_test.dataset!r} is not one of its datasets")
+        if self.glue_version not in GLUE_PYTHON:
+            supported = ", ".join(f'"{v}" (Python {python})' for v, python in GLUE_PYTHON.items())
+            found.append(
+                f"glue_version {self.glue_version!r} is not supported; use one of {supported} "
+                f'(default "{DEFAULT_GLUE_VERSION}")'
+            )
         return found
 
     # -- derived names (one rule each) ---------------------------------------------------------
@@ -287,6 +309,16 @@ class FamilySpec:
         raise ValueError(
             f"unknown table {name!r}: {self.name} declares {', '.join(t.name for t in self.tables)}"
         )
+
+    @property
+    def glue_python(self) -> str:
+        """The Python version Glue runs the family's scripts on (`3.11` on Glue 5.1, `3.13` on 6.0)."""
+        return GLUE_PYTHON[self.glue_version]
+
+    @property
+    def metrics_namespace(self) -> str:
+        """The CloudWatch namespace of the family's run metrics: `DataLakeKit/nyc_taxi`."""
+        return f"{METRICS_NAMESPACE_ROOT}/{self.name}"
 
     @property
     def zones(self) -> frozenset[Zone]:

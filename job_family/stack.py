@@ -17,6 +17,7 @@ from job_family import naming
 from job_family.acknowledgments import acknowledge_findings
 from job_family.audit.infrastructure import AuditTable
 from job_family.catalog.infrastructure import Catalog
+from job_family.dashboard.infrastructure import Dashboard
 from job_family.encryption.infrastructure import FamilyKey
 from job_family.glue.code_bucket import JobCode
 from job_family.glue.infrastructure import EtlJobs
@@ -140,7 +141,7 @@ class FamilyStack(cdk.Stack):
             data_key=platform.data_key,
             subnets=platform.private_subnets,
             security_group=platform.security_group,
-            settings=family.jobs,
+            settings=family,
             removal_policy=removal,
         )
         jobs.node.add_dependency(code.deployment)
@@ -172,6 +173,7 @@ class FamilyStack(cdk.Stack):
             timeout=cdk.Duration.minutes(family.execution_timeout_min),
             log_retention=log_retention,
             removal_policy=removal,
+            execution_class=family.execution_class,
         )
         platform.data_key.grant_decrypt(orchestration.state_machine)  # the run report (getObject)
 
@@ -205,6 +207,19 @@ class FamilyStack(cdk.Stack):
         notifications.watch_executions(orchestration.state_machine)
         notifications.watch_dead_letter_queue(ingestion.dead_letter_queue)
         notifications.watch_function(ingestion.function)
+        dashboard = Dashboard(
+            self,
+            "Dashboard",
+            spec=spec,
+            settings=family,
+            dashboard_name=self.stack_name,
+            jobs=dict(jobs.jobs),
+            state_machine=orchestration.state_machine,
+            queue=ingestion.queue,
+            dead_letter_queue=ingestion.dead_letter_queue,
+            trigger=ingestion.function,
+            alarms=notifications.alarms,
+        )
 
         self.platform = platform
         self.code = code
@@ -214,6 +229,7 @@ class FamilyStack(cdk.Stack):
         self.orchestration = orchestration
         self.ingestion = ingestion
         self.notifications = notifications
+        self.dashboard = dashboard
         self.smoke_test: SmokeTestAccess | None = None
         if smoke_test_account is not None:
             self.smoke_test = SmokeTestAccess(

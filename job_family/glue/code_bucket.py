@@ -3,6 +3,7 @@
 `scripts/` holds the two Glue scripts and the runtime package zip (`--extra-py-files`), `rules/` the
 transformation SQL read by conformed->purpose-built at run time, `reference/` the zone lookup. A deploy
 replaces the three folders with the app's current files (prune), so the bucket never serves stale rules.
+`spark-ui/` holds the jobs' Spark event logs (when the environment turns them on) and is never pruned.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from aws_cdk import aws_s3_deployment as s3_deployment
 from constructs import Construct
 
 from delivery.buckets import kms_bucket
-from job_family.glue.locations import SCRIPTS_PREFIX
+from job_family.glue.locations import SCRIPTS_PREFIX, SPARK_UI_PREFIX
 from job_family.packaging.bundles import FamilyBundles, runtime_zip_name
 
 
@@ -78,6 +79,7 @@ class JobCode(Construct):
                 )
             ],
             prune=True,
+            exclude=[f"{SPARK_UI_PREFIX}*"],  # written by the jobs, not by deploys: keep it
             retain_on_delete=False,
             memory_limit=512,
             role=deployment_role,

@@ -4,6 +4,16 @@ Each job has its own role, granted only the zones its step declares it reads and
 family's prefix); a security configuration encrypts its logs and bookmarks with the family key and its
 S3 output with the platform's data key; one network connection per private subnet (Glue falls over to
 the next when a subnet has no free IP).
+
+The environment's settings choose the execution class (STANDARD or FLEX), auto scaling (the worker
+count becomes a maximum), Glue's job metrics, observability metrics and job insights, and Spark UI
+event logs (to the code bucket's `spark-ui/<family>/`). Every job also gets `--metrics_namespace`, where
+the job runtime publishes the run's row counts (`FamilySpec.metrics_namespace`; the role may put
+metrics in that namespace and Glue's own only).
+
+Python: Glue takes only the major version (`Command.PythonVersion` "3", which `PySparkEtlJob` sets for
+every Glue version; the API accepts 2, 3 or 3.9); the minor one follows from the Glue version, 3.11 on
+5.1 and 3.13 on 6.0 (`job_family.spec.GLUE_PYTHON`).
 """
 
 from __future__ import annotations
@@ -18,16 +28,26 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from job_family.glue.locations import SCRIPTS_PREFIX, Locations, zone_prefix
+from job_family.glue.locations import SCRIPTS_PREFIX, SPARK_UI_PREFIX, Locations, zone_prefix
 from job_family.packaging.bundles import runtime_zip_name
-from job_family.settings import GlueJobSettings
-from job_family.spec import FamilySpec, StepSpec, Zone
+from job_family.settings import ExecutionClass, FamilySettings, GlueJobSettings
+from job_family.spec import GLUE_PYTHON, FamilySpec, StepSpec, Zone
 
+# The Glue versions a spec may declare (validated there, against GLUE_PYTHON).
 GLUE_VERSIONS: dict[str, glue.GlueVersion] = {
-    "5.0": glue.GlueVersion.V5_0,
     "5.1": glue.GlueVersion.V5_1,
     "6.0": glue.GlueVersion.V6_0,
 }
+assert set(GLUE_VERSIONS) == set(GLUE_PYTHON), "every Glue version the spec accepts has a CDK constant"
+# What Glue's job API takes as Command.PythonVersion for glueetl jobs (the minor version is Glue's).
+COMMAND_PYTHON_VERSION = "3"
+METRICS_NAMESPACE_ARGUMENT = "--metrics_namespace"
+
+
+def spark_ui_prefix(family: str) -> str:
+    """Where a family's Spark event logs go in its code bucket: `spark-ui/nyc_taxi/`."""
+    return f"{SPARK_UI_PREFIX}{family}/"
+
 
 # What Glue needs to place workers in the VPC (AWSGlueServiceRole's EC2 subset). AWS documents these
 # actions as not supporting resource-level permissions, except the tags on network interfaces.
@@ -60,7 +80,8 @@ _CATALOG_ACTIONS = (
 class EtlJobs(Construct):
     """One `glue.PySparkEtlJob` per step of `spec`, in step order (`jobs`, by step name), reading its
     script and the runtime package from `code_bucket`, with static arguments from `locations`;
-    `buckets` holds the bucket of every zone the family uses (its steps' grants)."""
+    `buckets` holds the bucket of every zone the family uses (its steps' grants); `settings` gives each
+    step's capacity and the environment's execution class, auto scaling, metrics and Spark UI switches."""
 
     def __init__(
         self,
@@ -75,12 +96,14 @@ class EtlJobs(Construct):
         data_key: kms.IKey,
         subnets: Sequence[ec2.ISubnet],
         security_group: ec2.ISecurityGroup,
-        settings: Mapping[str, GlueJobSettings],
+        settings: FamilySettings,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
         self._stack = cdk.Stack.of(self)
         self.spec = spec
+        self.settings = settings
+        self.code_bucket = code_bucket
         self.buckets = dict(buckets)
         self.database_name = locations.database_name
         self.security_configuration = glue.SecurityConfiguration(
@@ -107,7 +130,7 @@ class EtlJobs(Construct):
         for step in spec.steps:
             job = self._job(
                 step,
-                settings=settings[step.name],
+                settings=settings.jobs[step.name],
                 code_bucket=code_bucket,
                 locations=locations,
                 family_key=family_key,
@@ -137,6 +160,7 @@ class EtlJobs(Construct):
             assumed_by=iam.ServicePrincipal("glue.amazonaws.com"),
             description=f"Glue job {step.name} of the {self.spec.name} job family",
         )
+        switches = self.settings
         job = glue.PySparkEtlJob(
             self,
             step.construct_id,
@@ -153,14 +177,49 @@ class EtlJobs(Construct):
             max_retries=settings.max_retries,
             security_configuration=self.security_configuration,
             connections=self.connections,
+            enable_metrics=switches.job_metrics,
+            enable_observability_metrics=switches.job_metrics,
+            # --enable-spark-ui and --spark-event-logs-path; the L2 grants the role read and write on
+            # the prefix (Spark writes each event log, then renames it when the run ends)
+            spark_ui=(
+                glue.SparkUIProps(
+                    bucket=code_bucket, prefix="/" + spark_ui_prefix(self.spec.name).rstrip("/")
+                )
+                if switches.spark_ui_logs
+                else None
+            ),
             default_arguments={
                 **locations.static_arguments(step),
+                **self._switch_arguments(),
                 "--job-bookmark-option": "job-bookmark-disable",
+                METRICS_NAMESPACE_ARGUMENT: self.spec.metrics_namespace,
             },
             description=f"{self.spec.name}: {step.description}",
         )
+        resource = job.node.default_child
+        assert isinstance(resource, glue.CfnJob)
+        # PySparkEtlJob sets no execution class (Glue's default is STANDARD): always say which.
+        resource.execution_class = switches.execution_class.value
         self._grant_runtime(role, family_key)
         return job
+
+    def _switch_arguments(self) -> dict[str, str]:
+        """The Glue arguments of the environment's auto scaling and job insights switches (metrics,
+        observability metrics and the Spark UI are the L2's own properties)."""
+        switches = self.settings
+        arguments: dict[str, str] = {}
+        if switches.auto_scaling:
+            arguments["--enable-auto-scaling"] = "true"
+        if switches.job_metrics:
+            arguments["--enable-job-insights"] = "true"
+        return arguments
+
+    @property
+    def execution_class(self) -> ExecutionClass:
+        return self.settings.execution_class
+
+    def job_settings(self, step: str) -> GlueJobSettings:
+        return self.settings.jobs[step]
 
     def _grant_runtime(self, role: iam.Role, family_key: kms.IKey) -> None:
         """Logs, metrics, the VPC, the catalog of this job family, and the family key (logs, bookmarks)."""
@@ -181,7 +240,8 @@ class EtlJobs(Construct):
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": "Glue"}},
+                # Glue's job metrics, and the run's row counts the job runtime publishes
+                conditions={"StringEquals": {"cloudwatch:namespace": ["Glue", self.spec.metrics_namespace]}},
             )
         )
         role.add_to_policy(iam.PolicyStatement(actions=list(_NETWORK_ACTIONS), resources=["*"]))

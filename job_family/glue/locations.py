@@ -10,6 +10,7 @@ agree on one layout (`<family>` is the family's name):
     s3://<conformed>/<family>/_reports/<run_id>/<step>.json run reports (and staged copies)
     s3://<purpose-built>/<family>/<table folder>/...        purpose-built tables
     s3://<code>/rules/, s3://<code>/reference/              SQL rules and lookup data
+    s3://<code>/spark-ui/<family>/                          Spark event logs (when turned on)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from job_family.spec import StepSpec, Zone
 SCRIPTS_PREFIX = "scripts/"
 RULES_PREFIX = "rules/"
 REFERENCE_PREFIX = "reference/"
+SPARK_UI_PREFIX = "spark-ui/"
 RUN_ID_PLACEHOLDER = "{}"
 DATABASE_ARGUMENT = "database"
 

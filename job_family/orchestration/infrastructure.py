@@ -9,6 +9,16 @@ and keeps the audit item.
 Only integrations that moto's Step Functions interpreter also runs (glue:startJobRun.sync with a
 result selector, dynamodb:updateItem, sns:publish, aws-sdk:s3:getObject), so local mode executes this
 same definition. Glue tasks retry with backoff on throttling and concurrent-run limits.
+
+With the FLEX execution class a Glue task also retries when Glue refuses to start a run for want of
+capacity (`FLEX_RETRY_ERRORS`), and the execution may last each step's job timeout plus Glue's
+up-to-20-minute wait for Flex capacity (`FamilySettings.step_wait_min`): a run's timeout counts only the
+time it holds workers. The Glue tasks carry no timeout of their own (CDK turns a task timeout of
+`GlueStartJobRun` into the run's `Timeout` argument, which would override the job's) and no heartbeat
+(a `.sync` Glue task receives none, so one would fail healthy runs). A Flex run that Glue fails after
+its wait (no capacity at the forced start) ends FAILED like any failed run: Step Functions reports
+`States.TaskFailed`, which is not retried (that would re-run genuine failures too); it is audited,
+notified and re-driven as in docs/operations.md.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from constructs import Construct
 from job_family.audit.runtime.item import Attr, Status
 from job_family.glue.locations import report_key_format, zone_prefix
 from job_family.orchestration.runtime.execution_input import path
+from job_family.settings import ExecutionClass
 from job_family.spec import FamilySpec, StepSpec, Zone
 
 # Where each per-run job argument comes from in the state machine.
@@ -44,6 +55,9 @@ GLUE_RETRY_ERRORS: tuple[str, ...] = (
     "Glue.InternalServiceException",
     "Glue.OperationTimeoutException",
 )
+# StartJobRun's answer when the account's concurrent DPU use is at its quota: a Flex run, started on
+# spare capacity, meets it more often; it is transient, so retried like the concurrent-run limit.
+FLEX_RETRY_ERRORS: tuple[str, ...] = ("Glue.ResourceNumberLimitExceededException",)
 SERVICE_RETRY_ERRORS: tuple[str, ...] = (
     "DynamoDB.ProvisionedThroughputExceededException",
     "DynamoDB.ThrottlingException",
@@ -101,12 +115,18 @@ class Orchestration(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
         glue_retry: RetryPolicy = RetryPolicy(),
+        execution_class: ExecutionClass = ExecutionClass.STANDARD,
     ) -> None:
+        """`timeout` bounds the whole execution; `execution_class` is the jobs' (FLEX adds
+        `FLEX_RETRY_ERRORS` to the Glue tasks' retry)."""
         super().__init__(scope, construct_id)
         self._spec = spec
         self._table = audit_table
         self._topic = topic
         self._glue_retry = glue_retry
+        self._glue_retry_errors = GLUE_RETRY_ERRORS + (
+            FLEX_RETRY_ERRORS if execution_class == ExecutionClass.FLEX else ()
+        )
 
         mark_failed = self._mark(
             "MarkFailed",
@@ -235,7 +255,7 @@ class Orchestration(Construct):
         )
         retry = self._glue_retry
         task.add_retry(
-            errors=list(GLUE_RETRY_ERRORS),
+            errors=list(self._glue_retry_errors),
             interval=cdk.Duration.seconds(retry.interval_s),
             backoff_rate=retry.backoff_rate,
             max_attempts=retry.max_attempts,

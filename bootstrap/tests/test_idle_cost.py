@@ -18,7 +18,7 @@ def test_counts_the_interface_endpoints_the_network_creates() -> None:
     from infrastructure.network import INTERFACE_ENDPOINTS
 
     assert interface_endpoint_services() == list(INTERFACE_ENDPOINTS)
-    assert len(INTERFACE_ENDPOINTS) == 9
+    assert len(INTERFACE_ENDPOINTS) == 10
 
 
 def test_the_arithmetic_of_one_environment_per_item() -> None:

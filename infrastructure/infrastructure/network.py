@@ -32,6 +32,8 @@ INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "Sts": ec2.InterfaceVpcEndpointAwsService.STS,
     "Sns": ec2.InterfaceVpcEndpointAwsService.SNS,
     "XRay": ec2.InterfaceVpcEndpointAwsService.XRAY,
+    # the Glue jobs' metrics (job metrics, observability metrics, the run's row counts) from the VPC
+    "Monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
 }
 
 

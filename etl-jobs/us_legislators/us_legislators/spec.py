@@ -41,6 +41,7 @@ SPEC = FamilySpec(
     named_queries=queries.named_queries,
     counts_step=CONFORM_DELIVERY.name,
     sample_files=sample_data.sample_files,
+    glue_version="6.0",  # Spark 4.1 (ANSI SQL on by default); locally too (job_family/runtimes.py)
     # after each release to dev and test, the pipeline uploads this small valid delivery
     smoke_test=SmokeTest(dataset="persons", fixture="fixtures/smoke_delivery"),
 )

@@ -1,7 +1,7 @@
 """The run report: one JSON object per job run, at `arguments.report_key(report_path, run_id, step)`.
 
 Top-level keys of both steps: `step`, `run_id`, `dataset`, `source_path`, `rows_read`, `rows_written`,
-`partitions` (pickup months touched: [{"pickup_year": 2021, "pickup_month": 1}]), `durations_s`,
+`spark_version`, `partitions` (pickup months touched: [{"pickup_year": 2021, "pickup_month": 1}]), `durations_s`,
 `catalog`, `outputs`. raw_to_conformed adds `rows_conformed`, `rows_quarantined` (rows_read ==
 rows_conformed + rows_quarantined, checked before anything is written), `quarantined_by_rule`
 ({rule: rows}; a row breaking two rules counts for both), `rows_written` == `rows_conformed`,
@@ -43,7 +43,9 @@ class Durations:
 
 
 def write_report(spark: SparkSession, *, report_path: str, report: dict[str, Any]) -> str:
-    """Write the report where the state machine reads it; returns that path."""
+    """Write the report where the state machine reads it, with the Spark version that ran the step
+    (added to `report` too); returns that path."""
+    report.setdefault("spark_version", spark.version)
     path = report_key(report_path, str(report["run_id"]), str(report["step"]))
     storage.write_text(spark, path, to_json(report))
     return path

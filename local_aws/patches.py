@@ -19,7 +19,16 @@ Real Step Functions returns a text body as a string; the patch reads every top-l
 value of an aws-sdk task's response into a string. `local_aws/tests/test_patches.py` checks that
 the unpatched interpreter still fails that way and that the patched one parses the body.
 
-`apply_patches()` applies both (the server calls it before it starts).
+3. Schedule rules receive no events (`apply_events_schedule_patch`). moto hands every event (S3's
+EventBridge notifications and `PutEvents` alike) to every rule of the bus, and a rule with a
+`ScheduleExpression` and no `EventPattern` has an empty pattern, which moto's `EventPattern` matches
+with anything: a family's schedule rule (a `PerDelivery` family's sweep) then forwarded every object
+created in the raw bucket, other families' included, to its queue. In AWS a schedule rule only fires on
+its schedule. The patch makes such a rule ignore events; `local_aws/tests/test_patches.py` checks that
+unpatched moto still forwards an S3 event to a schedule rule and that the patched one does not, while a
+rule with a pattern still receives it.
+
+`apply_patches()` applies all three (the server calls it before it starts).
 """
 
 from __future__ import annotations
@@ -165,7 +174,50 @@ def revert_sfn_sdk_body_patch() -> None:
     _original_sdk_eval = None
 
 
+# -- 3. schedule rules: no events -------------------------------------------------------------------
+
+_original_send_to_targets: Callable[..., Any] | None = None
+
+
+def _rule_class() -> type:
+    from moto.events.models import Rule
+
+    return Rule
+
+
+def is_events_schedule_patch_applied() -> bool:
+    return _original_send_to_targets is not None
+
+
+def apply_events_schedule_patch() -> None:
+    """A rule with a schedule and no event pattern receives no events, as in AWS. Idempotent."""
+    global _original_send_to_targets
+    if _original_send_to_targets is not None:
+        return
+    check_moto_version()
+    cls = _rule_class()
+    original: Callable[..., Any] = cls.send_to_targets  # type: ignore[attr-defined]
+
+    def send_to_targets(self: Any, *args: Any, **kwargs: Any) -> None:
+        if getattr(self, "scheduled_expression", None) and not getattr(self.event_pattern, "_pattern", None):
+            return
+        original(self, *args, **kwargs)
+
+    cls.send_to_targets = send_to_targets  # type: ignore[attr-defined]
+    _original_send_to_targets = original
+
+
+def revert_events_schedule_patch() -> None:
+    """Restore moto's own method (used by the test that proves the patch is still needed)."""
+    global _original_send_to_targets
+    if _original_send_to_targets is None:
+        return
+    _rule_class().send_to_targets = _original_send_to_targets  # type: ignore[attr-defined]
+    _original_send_to_targets = None
+
+
 def apply_patches() -> None:
     """Every local_aws patch of moto. Idempotent."""
     apply_sfn_sync_patch()
     apply_sfn_sdk_body_patch()
+    apply_events_schedule_patch()

@@ -1,4 +1,5 @@
-"""Fails loudly when a moto upgrade makes a patch (`.sync` tasks, aws-sdk stream bodies) unnecessary or wrong."""
+"""Fails loudly when a moto upgrade makes a patch (`.sync` tasks, aws-sdk stream bodies, schedule rules)
+unnecessary or wrong."""
 
 from __future__ import annotations
 
@@ -154,3 +155,59 @@ def test_patches_refuse_another_moto_version(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(patches, "PINNED_MOTO_VERSION", "0.0.0")
     with pytest.raises(RuntimeError, match=r"re-check local_aws/patches\.py"):
         patches.check_moto_version()
+
+
+# -- schedule rules --------------------------------------------------------------------------------
+
+
+def _queued_keys(aws: LocalAws, queue_url: str) -> list[str]:
+    messages = aws.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)
+    return [json.loads(m["Body"])["detail"]["object"]["key"] for m in messages.get("Messages", [])]
+
+
+def test_unpatched_schedule_rule_still_receives_s3_events_and_patched_one_does_not() -> None:
+    with start_local_aws(region="us-east-1") as aws:
+        s3, sqs, events = aws.client("s3"), aws.client("sqs"), aws.client("events")
+        s3.create_bucket(Bucket="raw")
+        s3.put_bucket_notification_configuration(
+            Bucket="raw", NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        queues = {}
+        for name in ("scheduled", "matching"):
+            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            queues[name] = url
+            if name == "scheduled":
+                events.put_rule(Name=name, ScheduleExpression="rate(1 hour)")
+            else:
+                pattern = {"source": ["aws.s3"], "detail": {"object": {"key": [{"prefix": "a/"}]}}}
+                events.put_rule(Name=name, EventPattern=json.dumps(pattern))
+            events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": arn, "Input": '{"sweep": true}'}])
+
+        patches.revert_events_schedule_patch()
+        try:
+            s3.put_object(Bucket="raw", Key="a/unpatched.csv", Body=b"x")
+        finally:
+            patches.apply_events_schedule_patch()
+        unpatched = _queued_keys(aws, queues["scheduled"])
+        s3.put_object(Bucket="raw", Key="a/patched.csv", Body=b"x")
+        patched = _queued_keys(aws, queues["scheduled"])
+        matching = _queued_keys(aws, queues["matching"])
+
+    assert set(unpatched) == {"a/unpatched.csv"}
+    assert patched == []
+    assert set(matching) == {"a/patched.csv", "a/unpatched.csv"}
+
+
+def test_events_schedule_patch_is_applied_once_and_can_be_reverted() -> None:
+    patches.apply_patches()
+    patched = patches._rule_class().send_to_targets  # type: ignore[attr-defined]
+    patches.apply_patches()
+    assert patches._rule_class().send_to_targets is patched  # type: ignore[attr-defined]
+    patches.revert_events_schedule_patch()
+    assert not patches.is_events_schedule_patch_applied()
+    assert patches._rule_class().send_to_targets is not patched  # type: ignore[attr-defined]
+    patches.apply_events_schedule_patch()
+    assert patches.is_events_schedule_patch_applied()

@@ -1,18 +1,23 @@
-"""`make demo`: the whole nyc_taxi flow on one machine, from the synthesized apps, on the embedded AWS.
+"""`make demo`: every job family's sample, end to end on one embedded AWS, from the synthesized apps.
 
-    python -m local_aws.demo [--rows 3000] [--reuse-assemblies] [--work-dir .local/demo]
+    python -m local_aws.demo [--family <name> ...] [--reuse-assemblies] [--work-dir .local/demo]
 
-Steps: synthesize both apps for the `local` environment (or reuse a fresh assembly), start local AWS,
-deploy infrastructure (it publishes the SSM contract) then nyc_taxi, start the SQS -> Lambda poller,
-upload the real TLC sample and a generated file with dirty rows, follow each file, then print the audit
-items, the notifications, the quarantine summary and one deployed named query (run with DuckDB on the
-Parquet copied out of the local S3). Exit code 1 names the step that failed.
+Steps: find the families (`job_family.registry`: every `etl-jobs/<family>/`, or those named with
+`--family`), synthesize the infrastructure app and each family's app for the `local` environment (or
+reuse a fresh assembly), start local AWS, deploy the infrastructure (it publishes the SSM contract) then
+each family, start the SQS -> Lambda pollers, upload each family's sample files
+(`FamilySpec.sample_files`) the way its trigger expects them (per object: one upload per file; per
+delivery: every file under one delivery's prefix), follow them all to a terminal audit status, then per
+family print the audit items, the notifications, the quarantine per table and rule, and one deployed
+named query (run with DuckDB on the Parquet copied out of the local S3). Exit code 1 names the step that
+failed; 2 an unknown family (naming the families).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -21,16 +26,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from job_family.spec import FamilySpec
+    from local_aws.flow import DeployedFlow, NotificationCapture, Upload
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-APPS: dict[str, Path] = {
-    "infrastructure": REPO_ROOT / "infrastructure",
-    "nyc_taxi": REPO_ROOT / "etl-jobs" / "nyc_taxi",
-}
-TLC_SAMPLE = REPO_ROOT / "etl-jobs" / "nyc_taxi" / "tests" / "fixtures" / "yellow_tripdata_2021-01_head50.csv"
+INFRASTRUCTURE = "infrastructure"
+INFRASTRUCTURE_APP = REPO_ROOT / INFRASTRUCTURE
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 ENVIRONMENT = "local"
+SAMPLE_DELIVERY_ID = "sample"  # the delivery a per-delivery family's sample files arrive in
 # What makes an assembly stale: any of these, newer than its manifest.
 _SOURCE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".sql", ".csv"}
 _LONG_FIELDS = {"object_id", "execution_arn", "execution", "source_path"}
@@ -41,6 +48,18 @@ class StepFailedError(RuntimeError):
     def __init__(self, step: str, error: BaseException) -> None:
         super().__init__(f"{step}: {type(error).__name__}: {error}")
         self.step = step
+
+
+def families_to_run(names: Sequence[str]) -> list[str]:
+    """The families named (in order, once each), or every family; LookupError naming the families for
+    a name that is not one."""
+    from job_family import registry
+
+    known = registry.family_names()
+    for name in names:
+        if name not in known:
+            raise LookupError(f"FAMILY={name} is not a job family; use one of: {', '.join(known) or 'none'}")
+    return list(dict.fromkeys(names)) or known
 
 
 # -- output ----------------------------------------------------------------------------------
@@ -147,8 +166,17 @@ class PeakMemory:
 # -- assemblies ------------------------------------------------------------------------------
 
 
-def _newest_source(app: Path) -> float:
+def _source_roots(app: Path) -> list[Path]:
+    """What an app's assembly is built from: its folder, the configuration, the delivery blocks and,
+    for a job family, the framework."""
     roots = [app, REPO_ROOT / "shared_config", REPO_ROOT / "delivery"]
+    if app.parent.name == "etl-jobs":
+        roots.append(REPO_ROOT / "job_family")
+    return roots
+
+
+def _newest_source(app: Path) -> float:
+    roots = _source_roots(app)
     newest = 0.0
     for root in roots:
         for path in root.rglob("*"):
@@ -185,7 +213,7 @@ def synth(app: Path, out_dir: Path) -> None:
         raise RuntimeError(f"cdk synth of {app.name} failed (exit {result.returncode}):\n{tail}")
 
 
-# -- the demo --------------------------------------------------------------------------------
+# -- the demo ---------------------------------------------------------------------------------
 
 
 def _fmt_bytes(size: int) -> str:
@@ -196,19 +224,48 @@ def _short_rule(values: dict[str, Any]) -> str:
     return ", ".join(f"{name}={value}" for name, value in values.items())
 
 
-def run(args: argparse.Namespace, steps: Steps) -> int:
-    import nyc_taxi.steps.sample_data as sample_data
+@dataclass
+class FamilyRun:
+    """One family in the demo: its spec, its app, and once deployed its flow, captures and uploads."""
 
-    from job_family import naming
+    name: str
+    spec: FamilySpec
+    app: Path
+    assembly: Path
+    flow: DeployedFlow | None = None
+    notifications: NotificationCapture | None = None
+    uploads: list[Upload] = field(default_factory=list)
+
+    @property
+    def deployed(self) -> DeployedFlow:
+        assert self.flow is not None, f"{self.name} is not deployed"
+        return self.flow
+
+
+def _assembly_paths(args: argparse.Namespace, families: Sequence[str]) -> dict[str, Path | None]:
+    """The assembly given for each app (--infrastructure-assembly, --family-assembly NAME=DIR), or None."""
+    given: dict[str, Path | None] = {INFRASTRUCTURE: args.infrastructure_assembly}
+    for entry in args.family_assembly or []:
+        name, _, path = entry.partition("=")
+        if name not in families or not path:
+            raise ValueError(
+                f"--family-assembly {entry!r}: give <family>=<dir> for a family of this run "
+                f"({', '.join(families)})"
+            )
+        given[name] = Path(path)
+    return given
+
+
+def run(args: argparse.Namespace, steps: Steps) -> int:
+    from job_family import naming, registry
     from job_family.audit.runtime.item import Attr, Status
     from local_aws.environment import local_environment
-    from local_aws.flow import DeployedFlow, FlowError, Upload
+    from local_aws.flow import DeployedFlow, FlowError, wait_until_settled
     from shared_config.loader import load_config
 
     work_dir: Path = args.work_dir.resolve()
-    given = {"infrastructure": args.infrastructure_assembly, "nyc_taxi": args.etl_assembly}
-    assemblies = {name: path or work_dir / "assemblies" / name for name, path in given.items()}
-    say(f"demo: nyc_taxi end to end on the embedded local AWS (work dir {work_dir})")
+    names: list[str] = args.families
+    say(f"demo: {', '.join(names)} end to end on the embedded local AWS (work dir {work_dir})")
 
     with steps.step("configuration") as note:
         settings = load_config(args.config)
@@ -218,25 +275,46 @@ def run(args: argparse.Namespace, steps: Steps) -> int:
         note.append(f"prefix {settings.prefix}, account {local.account}, {local.region}")
         say(f"    prefix {settings.prefix}   account {local.account}   region {local.region}")
 
+    with steps.step("families") as note:
+        given = _assembly_paths(args, names)
+        runs: list[FamilyRun] = []
+        for name in names:
+            spec = registry.load_spec(name)
+            assembly = given.get(name) or work_dir / "assemblies" / name
+            runs.append(FamilyRun(name, spec, registry.app_root(name), assembly))
+            datasets = ", ".join(spec.dataset_names)
+            say(f"    {name:<16} {spec.trigger.kind:<13} datasets {datasets}; steps {len(spec.steps)}")
+            if spec.sample_files is None:
+                raise ValueError(
+                    f"{name} declares no sample_files (FamilySpec.sample_files); the demo uploads them"
+                )
+        note.append(", ".join(f"{run.name} ({run.spec.trigger.kind})" for run in runs))
+
+    apps = {
+        INFRASTRUCTURE: (
+            INFRASTRUCTURE_APP,
+            given[INFRASTRUCTURE] or work_dir / "assemblies" / INFRASTRUCTURE,
+        )
+    }
+    apps |= {run.name: (run.app, run.assembly) for run in runs}
     with steps.step("synth") as note:
-        for name, out_dir in assemblies.items():
-            app = APPS[name]
-            if args.reuse_assemblies or given[name] is not None or assembly_is_fresh(app, out_dir):
+        for name, (app, out_dir) in apps.items():
+            if args.reuse_assemblies or given.get(name) is not None or assembly_is_fresh(app, out_dir):
                 if not (out_dir / "manifest.json").is_file():
                     raise FileNotFoundError(
                         f"no cloud assembly at {out_dir} (manifest.json missing); synthesize it with "
                         f"`cdk synth -c stage={ENVIRONMENT} -o <dir>` in {app}, or run without "
                         "--reuse-assemblies and without an assembly path"
                     )
-                say(f"    {name:<15} reused  {out_dir}")
+                say(f"    {name:<16} reused  {out_dir}")
                 note.append(f"{name} reused")
                 continue
             began = time.perf_counter()
             synth(app, out_dir)
-            say(f"    {name:<15} synthesized in {time.perf_counter() - began:5.1f} s -> {out_dir}")
+            say(f"    {name:<16} synthesized in {time.perf_counter() - began:5.1f} s -> {out_dir}")
             note.append(f"{name} {time.perf_counter() - began:.0f} s")
 
-    cleanup = ExitStack()  # the environment, then the capture subscription: closed in reverse
+    cleanup = ExitStack()  # the environment, then the capture subscriptions: closed in reverse
     try:
         with steps.step("start local AWS") as note:
             env = cleanup.enter_context(
@@ -252,120 +330,149 @@ def run(args: argparse.Namespace, steps: Steps) -> int:
             say(f"    moto {env.aws.endpoint_url} (started in {env.aws.started_in_s:.1f} s)")
 
         with steps.step("deploy") as note:
-            for name in ("infrastructure", "nyc_taxi"):
-                env.deploy(assemblies[name])
+            for _, out_dir in apps.values():
+                env.deploy(out_dir)
             for stack in env.deployment.stacks:
                 say(
                     f"    {stack.name:<28} {len(stack.created):3d} created  {len(stack.skipped):3d} skipped  "
                     f"{stack.assets_published} assets  {stack.elapsed_s:4.1f} s"
                 )
             note.append(f"{len(env.deployment.stacks)} stacks")
-            flow = DeployedFlow.discover(
-                env, stack_name=naming.stack_name(settings.prefix, ENVIRONMENT, "nyc_taxi")
-            )
-            say(f"    raw bucket     {flow.raw_bucket}")
-            say(f"    audit table    {flow.audit_table}")
-            say(f"    state machine  {flow.state_machine_arn.rsplit(':', 1)[-1]}")
+            for family in runs:
+                flow = DeployedFlow.discover(
+                    env, stack_name=naming.stack_name(settings.prefix, ENVIRONMENT, family.name)
+                )
+                family.flow = flow
+                say(f"    {family.name}")
+                say(f"      raw prefix     s3://{flow.raw_bucket}/{flow.key_prefix}/  ({flow.trigger})")
+                say(f"      audit table    {flow.audit_table}")
+                say(f"      state machine  {flow.state_machine_arn.rsplit(':', 1)[-1]}")
 
         with steps.step("event sources"):
-            notifications = cleanup.enter_context(flow.capture_notifications())
+            for family in runs:
+                family.notifications = cleanup.enter_context(
+                    family.deployed.capture_notifications(f"local-demo-{family.name}")
+                )
             lambdas = env.start_event_sources(interval_s=0.2)
             for source in lambdas.event_sources:
                 say(
                     f"    SQS {source.mapping.event_source_arn.rsplit(':', 1)[-1]} -> {source.mapping.function_name}"
                 )
-            say(f"    notifications: capture queue subscribed to {flow.topic_arn.rsplit(':', 1)[-1]}")
+            for family in runs:
+                topic = family.deployed.topic_arn.rsplit(":", 1)[-1]
+                say(f"    notifications: capture queue subscribed to {topic}")
 
-        uploads: list[Upload] = []
         with steps.step("upload") as note:
-            generated = sample_data.write(
-                work_dir / "sample",
-                rows=args.rows,
-                dataset="yellow_tripdata",
-                file_format="csv",
-                month="2021-02",
-                dirty=args.dirty,
-                seed=42,
-            )
-            for path in (TLC_SAMPLE, generated):
-                upload = flow.upload(flow.key_for("yellow_tripdata", path.name), path.read_bytes())
-                uploads.append(upload)
-                say(f"    s3://{upload.bucket}/{upload.key}  ({upload.size_bytes:,} bytes)")
-            note.append(f"{len(uploads)} files")
+            for family in runs:
+                assert family.spec.sample_files is not None
+                folder = work_dir / "sample" / family.name
+                shutil.rmtree(folder, ignore_errors=True)
+                samples = family.spec.sample_files(folder)
+                family.uploads = family.deployed.upload_samples(samples, delivery_id=SAMPLE_DELIVERY_ID)
+                for upload in family.uploads:
+                    say(f"    s3://{upload.bucket}/{upload.key}  ({upload.size_bytes:,} bytes)")
+                    for obj in upload.files:
+                        say(f"        {obj.file_name}  ({obj.size_bytes:,} bytes)")
+                note.append(f"{family.name} {len(samples)} files")
 
         with steps.step("follow") as note:
-            width = max(len(upload.file_name) for upload in uploads)
+            pairs = [(family.deployed, upload) for family in runs for upload in family.uploads]
+            if not pairs:
+                raise FlowError("nothing was uploaded: no family's sample_files wrote a file")
+            width = max(len(upload.key) for _, upload in pairs)
 
             def on_change(upload: Upload, where: str, elapsed: float) -> None:
-                say(f"    {elapsed:6.1f} s  {upload.file_name:<{width}}  {where}")
+                say(f"    {elapsed:6.1f} s  {upload.key:<{width}}  {where}")
 
-            items = flow.wait_until_settled(uploads, timeout_s=args.timeout, on_change=on_change)
+            items = wait_until_settled(pairs, timeout_s=args.timeout, on_change=on_change)
             env.glue.wait_until_idle(timeout_s=60)
             statuses = [str(item[Attr.STATUS.value]) for item in items.values()]
             note.append(", ".join(statuses))
-            if any(status != Status.SUCCEEDED for status in statuses):
-                failed = {
-                    str(item.get(Attr.KEY.value)): item.get(Attr.CAUSE.value) or item.get(Attr.REASON.value)
-                    for item in items.values()
-                    if item[Attr.STATUS.value] != Status.SUCCEEDED
-                }
-                raise FlowError(f"files not SUCCEEDED: {failed}")
+            failed = {
+                upload.key: items[upload.object_id].get(Attr.CAUSE.value)
+                or items[upload.object_id].get(Attr.REASON.value)
+                or items[upload.object_id][Attr.STATUS.value]
+                for _, upload in pairs
+                if items[upload.object_id][Attr.STATUS.value] != Status.SUCCEEDED
+            }
+            if failed:
+                raise FlowError(f"not SUCCEEDED: {failed}")
 
-        with steps.step("audit items"):
-            rows = []
-            for upload in uploads:
-                item = items[upload.object_id]
-                history = " > ".join(str(entry["status"]) for entry in item.get(Attr.HISTORY.value, []))
-                rows.append(
-                    (
-                        upload.file_name,
-                        item[Attr.STATUS.value],
-                        item.get(Attr.ROWS_READ.value, ""),
-                        item.get(Attr.ROWS_CONFORMED.value, ""),
-                        item.get(Attr.ROWS_QUARANTINED.value, ""),
-                        history,
-                    )
-                )
-            say(table(rows, ("file", "status", "read", "conformed", "quarantined", "history")))
-
-        with steps.step("notifications") as note:
-            deadline = time.monotonic() + 10
-            while len(notifications.poll()) < len(uploads) and time.monotonic() < deadline:
-                time.sleep(0.2)
-            received = notifications.poll()
-            for notification in received:
-                message = notification["message"]
-                summary = {
-                    name: value
-                    for name, value in message.items()
-                    if not isinstance(value, dict | list) and name not in _LONG_FIELDS
-                } if isinstance(message, dict) else {"message": message}  # fmt: skip
-                say(f"    {notification['subject'] or '(no subject)'}")
-                say(f"        {_short_rule(summary)}")
-            note.append(f"{len(received)} received")
-            if len(received) < len(uploads):
-                raise FlowError(f"{len(received)} notification(s) for {len(uploads)} files")
-
-        with steps.step("quarantine summary") as note:
-            for quarantine, by_rule in flow.quarantine_by_rule(work_dir / "query").items():
-                say(f"    {quarantine}  (per rule, all files)")
-                say(table(sorted(by_rule.items(), key=lambda pair: (-pair[1], pair[0])), ("rule", "rows")))
-                note.append(f"{sum(by_rule.values())} rows, {len(by_rule)} rules")
-
-        with steps.step("named query (DuckDB)") as note:
-            query = flow.purpose_built_query()
-            say(f"    {query['Name']}  (workgroup {query.get('WorkGroup', 'primary')})")
-            for line in str(query["QueryString"]).splitlines():
-                say(f"      {line}")
-            columns, result = flow.run_query(str(query["QueryString"]), work_dir / "query")
-            say(table(result[: args.show_rows], columns))
-            if not result:
-                raise FlowError(f"named query {query['Name']!r} returned no rows")
-            note.append(f"{len(result)} rows")
+        for family in runs:
+            _show_family(family, items, args, work_dir, steps)
     finally:
         with steps.step("stop"):
             cleanup.close()
     return 0
+
+
+def _show_family(
+    family: FamilyRun,
+    items: dict[str, dict[str, Any]],
+    args: argparse.Namespace,
+    work_dir: Path,
+    steps: Steps,
+) -> None:
+    """A family's audit items, notifications, quarantine per table and rule, and one named query."""
+    from job_family.audit.runtime.item import Attr
+    from local_aws.flow import FlowError
+
+    flow, name = family.deployed, family.name
+    with steps.step(f"{name}: audit items"):
+        rows = []
+        for upload in family.uploads:
+            item = items[upload.object_id]
+            history = " > ".join(str(entry["status"]) for entry in item.get(Attr.HISTORY.value, []))
+            rows.append(
+                (
+                    upload.file_name,
+                    item[Attr.STATUS.value],
+                    item.get(Attr.ROWS_READ.value, ""),
+                    item.get(Attr.ROWS_CONFORMED.value, ""),
+                    item.get(Attr.ROWS_QUARANTINED.value, ""),
+                    history,
+                )
+            )
+        say(table(rows, ("file", "status", "read", "conformed", "quarantined", "history")))
+
+    with steps.step(f"{name}: notifications") as note:
+        assert family.notifications is not None
+        deadline = time.monotonic() + 10
+        while len(family.notifications.poll()) < len(family.uploads) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        received = family.notifications.poll()
+        for notification in received:
+            message = notification["message"]
+            summary = {
+                key: value
+                for key, value in message.items()
+                if not isinstance(value, dict | list) and key not in _LONG_FIELDS
+            } if isinstance(message, dict) else {"message": message}  # fmt: skip
+            say(f"    {notification['subject'] or '(no subject)'}")
+            say(f"        {_short_rule(summary)}")
+        note.append(f"{len(received)} received")
+        if len(received) < len(family.uploads):
+            raise FlowError(f"{len(received)} notification(s) for {len(family.uploads)} uploads")
+
+    with steps.step(f"{name}: quarantine") as note:
+        by_table = flow.quarantine_by_rule(work_dir / "query" / name)
+        if not by_table:
+            say("    no quarantined rows")
+        for quarantine, by_rule in by_table.items():
+            say(f"    {quarantine}  (per rule, every upload)")
+            say(table(sorted(by_rule.items(), key=lambda pair: (-pair[1], pair[0])), ("rule", "rows")))
+            note.append(f"{quarantine} {sum(by_rule.values())} rows, {len(by_rule)} rules")
+
+    with steps.step(f"{name}: named query (DuckDB)") as note:
+        query = flow.purpose_built_query()
+        say(f"    {query['Name']}  (workgroup {query.get('WorkGroup', 'primary')})")
+        for line in str(query["QueryString"]).splitlines():
+            say(f"      {line}")
+        columns, result = flow.run_query(str(query["QueryString"]), work_dir / "query" / name)
+        say(table(result[: args.show_rows], columns))
+        if not result:
+            raise FlowError(f"named query {query['Name']!r} returned no rows")
+        note.append(f"{len(result)} rows")
 
 
 def _summary(steps: Steps) -> None:
@@ -380,22 +487,38 @@ def _summary(steps: Steps) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--family",
+        dest="families",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a job family to run (repeatable; default every family under etl-jobs/)",
+    )
     parser.add_argument("--work-dir", type=Path, default=REPO_ROOT / ".local" / "demo")
     parser.add_argument("--config", type=Path, default=REPO_ROOT / "shared_config" / "environments.yaml")
-    parser.add_argument("--rows", type=int, default=3000, help="rows of the generated file")
-    parser.add_argument("--dirty", type=float, default=0.05, help="share of generated rows breaking a rule")
     parser.add_argument("--reuse-assemblies", action="store_true", help="never synthesize; use what is there")
     parser.add_argument(
         "--infrastructure-assembly", type=Path, help="a cloud assembly synthesized with -c stage=local"
     )
-    parser.add_argument("--etl-assembly", type=Path, help="the nyc_taxi cloud assembly (-c stage=local)")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the files to settle")
+    parser.add_argument(
+        "--family-assembly",
+        action="append",
+        metavar="NAME=DIR",
+        help="a family's cloud assembly (-c stage=local), used as it is (repeatable)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=600, help="seconds to wait for the uploads to settle"
+    )
     parser.add_argument("--spark-cores", type=int, default=2)
     parser.add_argument("--spark-driver-memory", default="1g")
     parser.add_argument("--show-rows", type=int, default=10, help="rows of the query result to print")
     args = parser.parse_args(argv)
-    if str(APPS["nyc_taxi"]) not in sys.path:  # the job family's package, as its app.py sees it
-        sys.path.insert(0, str(APPS["nyc_taxi"]))
+    try:
+        args.families = families_to_run(args.families)
+    except LookupError as error:
+        say(f"demo: {error}")
+        return 2
     began = time.perf_counter()
     steps = Steps()
     failure: str | None = None

@@ -1,7 +1,7 @@
 """Everything a local run needs, started and stopped together.
 
     with local_environment(account_id=..., region=..., work_dir=Path(".local")) as env:
-        env.deploy(Path("infrastructure/cdk.out"), Path("etl-jobs/nyc_taxi/cdk.out"))
+        env.deploy(Path("infrastructure/cdk.out"), Path("etl-jobs/<family>/cdk.out"))
         env.start_event_sources()      # SQS -> Lambda pollers in the background
         ...                            # upload a file; Glue runs happen as the state machine starts them
         env.glue.wait_until_idle()

@@ -2,10 +2,18 @@
 
 Nothing here names a resource or imports a family: `DeployedFlow.discover(env, stack_name=...)` finds
 each one the way an operator would, from the outputs every family stack publishes
-(`job_family.outputs.Output`: raw bucket and key prefix, audit table, state machine, topic, queues,
-database, workgroup) and from the deployed stack's Glue jobs; table locations from the Glue catalog,
-named queries from the family's Athena workgroup. The audit item's shape comes from the framework
+(`job_family.outputs.Output`: raw bucket and key prefix, audit table, state machine, topic, trigger
+function and kind, queues, database, workgroup), from the deployed trigger function's key layout and
+from the deployed stack's Glue jobs; table locations from the Glue catalog, named queries from the
+family's Athena workgroup. The audit item's shape comes from the framework
 (`job_family.audit.runtime.item`).
+
+What arrives depends on the family's trigger (`Output.TRIGGER`):
+- per object: each file is one upload, `<family>/<dataset>/<file>` (`key_for`, `upload`), followed by
+  its own audit item (`object_id(bucket, key, version)`);
+- per delivery: a delivery's files are put under one `<family>/<deliveries>/<delivery id>/` prefix
+  (`upload_delivery`) and followed as one audit item (`delivery_object_id(bucket, prefix)`).
+Either way an upload is done when its audit item reaches a terminal status (`TERMINAL_STATUSES`).
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import json
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +30,13 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from job_family.audit.runtime.item import TERMINAL_STATUSES, Attr, Status, object_id
+from job_family.audit.runtime.item import TERMINAL_STATUSES, Attr, Status, delivery_object_id, object_id
+from job_family.ingest.runtime.environment import FAMILY_LAYOUT
+from job_family.ingest.runtime.layout import PER_DELIVERY, ArrivalLayout
 from job_family.outputs import Output
+from job_family.spec import PerDelivery
 from local_aws.environment import LocalEnvironment
+from local_aws.lambda_runner import SqsEventSource
 
 _DESERIALIZER = TypeDeserializer()
 _NOT_CLAIMED = {"uploaded", "received", Status.REJECTED.value}
@@ -55,20 +67,34 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Upload:
-    """One object put into the raw bucket."""
+    """What was put into the raw bucket and is followed as one audit item: one object, or a delivery
+    (`key` is then the delivery's prefix, `files` its objects, `object_id` the delivery's audit key)."""
 
     bucket: str
     key: str
     version_id: str | None
     size_bytes: int
+    files: tuple[Upload, ...] = ()
+
+    @property
+    def is_delivery(self) -> bool:
+        return bool(self.files)
 
     @property
     def object_id(self) -> str:
-        return str(object_id(self.bucket, self.key, self.version_id))
+        if self.is_delivery:
+            return delivery_object_id(self.bucket, self.key)
+        return object_id(self.bucket, self.key, self.version_id)
+
+    @property
+    def objects(self) -> tuple[Upload, ...]:
+        """The objects put: the delivery's files, or the object itself."""
+        return self.files if self.is_delivery else (self,)
 
     @property
     def file_name(self) -> str:
-        return self.key.rsplit("/", 1)[-1]
+        """The object's file name; for a delivery its folder, `<delivery id>/`."""
+        return self.key.rstrip("/").rsplit("/", 1)[-1] + ("/" if self.is_delivery else "")
 
 
 @dataclass
@@ -106,12 +132,13 @@ class NotificationCapture:
         return self.received
 
     def about(self, upload: Upload) -> list[dict[str, Any]]:
-        """The notifications that mention `upload` (its object id or key)."""
+        """The notifications that mention `upload` (its object id, key or, for a delivery, one of its files)."""
         self.poll()
+        marks = {upload.object_id, upload.key, *(obj.key for obj in upload.files)}
         return [
             notification
             for notification in self.received
-            if upload.object_id in json.dumps(notification) or upload.key in json.dumps(notification)
+            if any(mark in json.dumps(notification) for mark in marks)
         ]
 
 
@@ -163,6 +190,15 @@ class DeployedFlow:
         return self.output(Output.FAMILY)
 
     @property
+    def trigger(self) -> str:
+        """`per_object` or `per_delivery` (`job_family.ingest.runtime.layout`)."""
+        return self.output(Output.TRIGGER)
+
+    @property
+    def per_delivery(self) -> bool:
+        return self.trigger == PER_DELIVERY
+
+    @property
     def raw_bucket(self) -> str:
         return self.output(Output.RAW_BUCKET)
 
@@ -188,6 +224,10 @@ class DeployedFlow:
         return self.output(Output.TOPIC)
 
     @property
+    def trigger_function(self) -> str:
+        return self.output(Output.TRIGGER_FUNCTION)
+
+    @property
     def database(self) -> str:
         return self.output(Output.DATABASE)
 
@@ -195,23 +235,92 @@ class DeployedFlow:
     def workgroup(self) -> str:
         return self.output(Output.WORKGROUP)
 
+    def layout(self) -> ArrivalLayout | None:
+        """The key layout the deployed trigger function was given (None if it has none)."""
+        function = self.env.deployment.functions.get(self.trigger_function)
+        text = function.environment.get(FAMILY_LAYOUT) if function is not None else None
+        return ArrivalLayout.from_json(text) if text else None
+
+    @property
+    def deliveries_folder(self) -> str:
+        """The folder of the family's deliveries below its prefix (a per-delivery family's)."""
+        layout = self.layout()
+        return layout.deliveries_folder if layout is not None else PerDelivery().folder
+
     # -- acting ---------------------------------------------------------------------------
 
     def key_for(self, dataset: str, file_name: str) -> str:
+        """The key of one arriving file of a per-object family: `<family>/<dataset>/<file>`."""
+        if self.per_delivery:
+            raise FlowError(
+                f"{self.family} is triggered per delivery: its files arrive under "
+                f"{self.delivery_prefix('<delivery id>')} (use upload_delivery)"
+            )
         return f"{self.key_prefix}/{dataset}/{file_name}"
 
+    def delivery_prefix(self, delivery_id: str) -> str:
+        """The folder of one delivery, with its trailing slash: `<family>/<deliveries>/<delivery id>/`."""
+        return f"{self.key_prefix}/{self.deliveries_folder}/{delivery_id}/"
+
     def upload(self, key: str, body: bytes) -> Upload:
+        """Put one object into the raw bucket."""
         response = self.env.aws.client("s3").put_object(Bucket=self.raw_bucket, Key=key, Body=body)
         return Upload(self.raw_bucket, key, response.get("VersionId"), len(body))
 
+    def upload_delivery(self, delivery_id: str, files: Mapping[str, bytes]) -> Upload:
+        """Put a delivery's files (file name -> bytes, in that order) under its prefix; the upload is
+        followed as the delivery's one audit item."""
+        if not files:
+            raise FlowError(f"delivery {delivery_id!r} of {self.family} has no file")
+        prefix = self.delivery_prefix(delivery_id)
+        objects = tuple(self.upload(prefix + name, body) for name, body in files.items())
+        return Upload(self.raw_bucket, prefix, None, sum(obj.size_bytes for obj in objects), files=objects)
+
+    def upload_samples(self, samples: Sequence[tuple[str, Path]], *, delivery_id: str) -> list[Upload]:
+        """Upload a family's sample files (`FamilySpec.sample_files`: (dataset, path) pairs) the way
+        its trigger expects them: one upload per file (per object), or one delivery `delivery_id`
+        holding every file under its own name (per delivery)."""
+        if self.per_delivery:
+            return [self.upload_delivery(delivery_id, {path.name: path.read_bytes() for _, path in samples})]
+        return [self.upload(self.key_for(dataset, path.name), path.read_bytes()) for dataset, path in samples]
+
+    def redeliver(self, upload: Upload) -> None:
+        """Send the `Object Created` event of each of the upload's objects again (as S3 may)."""
+        entries = [
+            {
+                "Source": "aws.s3",
+                "DetailType": "Object Created",
+                "Detail": json.dumps(
+                    {
+                        "bucket": {"name": obj.bucket},
+                        "object": {"key": obj.key, "size": obj.size_bytes, "version-id": obj.version_id},
+                    }
+                ),
+            }
+            for obj in upload.objects
+        ]
+        events = self.env.aws.client("events")
+        for start in range(0, len(entries), 10):
+            events.put_events(Entries=entries[start : start + 10])
+
+    def trigger_source(self) -> SqsEventSource:
+        """The SQS poller of the family's trigger function (once `env.start_event_sources()` ran)."""
+        lambdas = self.env.lambdas
+        if lambdas is None:
+            raise FlowError("the event sources are not started; call env.start_event_sources() first")
+        for source in lambdas.event_sources:
+            if lambdas.function(source.mapping.function_name).function.name == self.trigger_function:
+                return source
+        raise FlowError(f"no SQS event source invokes {self.family}'s trigger {self.trigger_function}")
+
     @contextmanager
-    def capture_notifications(
-        self, queue_name: str = "local-demo-notifications"
-    ) -> Iterator[NotificationCapture]:
+    def capture_notifications(self, queue_name: str | None = None) -> Iterator[NotificationCapture]:
         """Subscribe a capture queue to the deployed topic while the block runs."""
         sqs = self.env.aws.client("sqs")
         sns = self.env.aws.client("sns")
-        queue_url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+        queue_url = sqs.create_queue(QueueName=queue_name or f"local-notifications-{self.stack_name}")[
+            "QueueUrl"
+        ]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
@@ -235,23 +344,27 @@ class DeployedFlow:
         return plain_item(response["Item"]) if "Item" in response else None
 
     def audit_items(self) -> list[dict[str, Any]]:
-        items = self.env.aws.client("dynamodb").scan(TableName=self.audit_table)["Items"]
-        return [plain_item(item) for item in items]
+        dynamodb = self.env.aws.client("dynamodb")
+        items: list[dict[str, Any]] = []
+        for page in dynamodb.get_paginator("scan").paginate(TableName=self.audit_table):
+            items += [plain_item(item) for item in page["Items"]]
+        return items
 
     def job_runs(self, execution_name: str) -> list[tuple[str, str, str | None]]:
-        """(job label, state, error) of the Glue runs an execution started, in start order."""
+        """(job label, state, error) of the family's Glue runs an execution started, in start order."""
         return [
-            (self.job_names.get(run.job_name, run.job_name), run.state, run.error_message)
+            (self.job_names[run.job_name], run.state, run.error_message)
             for run in self.env.glue.runs
-            if run.arguments.get("--run_id") == execution_name
+            if run.job_name in self.job_names and run.arguments.get("--run_id") == execution_name
         ]
 
     def executions(self) -> list[dict[str, Any]]:
         sfn = self.env.aws.client("stepfunctions")
-        return list(sfn.list_executions(stateMachineArn=self.state_machine_arn)["executions"])
+        pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=self.state_machine_arn)
+        return [execution for page in pages for execution in page["executions"]]
 
     def progress(self, upload: Upload) -> str:
-        """One word or phrase for where the file is: received, job 1 running, ..., SUCCEEDED."""
+        """One word or phrase for where the upload is: received, job 1 running, ..., SUCCEEDED."""
         item = self.audit_item(upload)
         if item is None:
             return "uploaded"
@@ -272,29 +385,9 @@ class DeployedFlow:
         on_change: Callable[[Upload, str, float], None] | None = None,
     ) -> dict[str, dict[str, Any]]:
         """Follow each upload until its audit item is terminal; returns the items by object id."""
-        started = time.monotonic()
-        last: dict[str, str] = {}
-        while True:
-            for upload in uploads:
-                where = self.progress(upload)
-                if last.get(upload.object_id) == where:
-                    continue
-                # the trigger may claim and start faster than a poll: still say it was received
-                steps = [where]
-                if last.get(upload.object_id, "uploaded") == "uploaded" and where not in _NOT_CLAIMED:
-                    steps.insert(0, "received")
-                last[upload.object_id] = where
-                for step in steps:
-                    if on_change is not None:
-                        on_change(upload, step, time.monotonic() - started)
-            if all(state in TERMINAL_STATUSES for state in last.values()):
-                break
-            if time.monotonic() - started > timeout_s:
-                stuck = {upload.key: last[upload.object_id] for upload in uploads}
-                raise FlowError(f"files not settled after {timeout_s:.0f} s: {stuck}")
-            time.sleep(0.2)
-        items = {upload.object_id: self.audit_item(upload) for upload in uploads}
-        return {key: item for key, item in items.items() if item is not None}
+        return wait_until_settled(
+            [(self, upload) for upload in uploads], timeout_s=timeout_s, on_change=on_change
+        )
 
     # -- reading the lake ---------------------------------------------------------------
 
@@ -393,3 +486,37 @@ class DeployedFlow:
             ).fetchall()
             found[table.name] = {str(rule): int(count) for rule, count in rows}
         return found
+
+
+def wait_until_settled(
+    uploads: Sequence[tuple[DeployedFlow, Upload]],
+    *,
+    timeout_s: float = 600,
+    on_change: Callable[[Upload, str, float], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Follow uploads of one or more families at once until each audit item is terminal; returns the
+    items by object id. `on_change(upload, where, elapsed_s)` hears every transition once, and
+    `received` is never skipped for an upload that was claimed (the trigger may claim and start faster
+    than a poll)."""
+    started = time.monotonic()
+    last: dict[str, str] = {}
+    while True:
+        for flow, upload in uploads:
+            where = flow.progress(upload)
+            if last.get(upload.object_id) == where:
+                continue
+            steps = [where]
+            if last.get(upload.object_id, "uploaded") == "uploaded" and where not in _NOT_CLAIMED:
+                steps.insert(0, "received")
+            last[upload.object_id] = where
+            for step in steps:
+                if on_change is not None:
+                    on_change(upload, step, time.monotonic() - started)
+        if all(state in TERMINAL_STATUSES for state in last.values()):
+            break
+        if time.monotonic() - started > timeout_s:
+            stuck = {upload.key: last[upload.object_id] for _, upload in uploads}
+            raise FlowError(f"files not settled after {timeout_s:.0f} s: {stuck}")
+        time.sleep(0.2)
+    items = {upload.object_id: flow.audit_item(upload) for flow, upload in uploads}
+    return {key: item for key, item in items.items() if item is not None}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from job_family import registry
 from local_aws import demo
 
 
@@ -96,3 +97,82 @@ def test_an_assembly_path_given_is_used_as_it_is_never_synthesized_over(
     assert code == 1
     assert "demo: FAILED at step 'synth'" in capsys.readouterr().out
     assert not missing.exists()
+
+
+def test_an_unknown_family_exits_2_with_one_line_naming_every_family(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = demo.main(["--family", "no_such_family"])
+
+    assert code == 2
+    assert capsys.readouterr().out.splitlines() == [
+        f"demo: FAMILY=no_such_family is not a job family; use one of: {', '.join(registry.family_names())}"
+    ]
+
+
+def test_the_demo_runs_every_family_unless_told_which() -> None:
+    first = registry.family_names()[0]
+
+    assert demo.families_to_run([]) == registry.family_names()
+    assert demo.families_to_run([first, first]) == [first]
+
+
+def test_a_family_assembly_must_name_a_family_of_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = registry.family_names()[0]
+
+    code = demo.main(
+        ["--work-dir", str(tmp_path), "--family", first, "--family-assembly", f"other_family={tmp_path}"]
+    )
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "demo: FAILED at step 'families'" in out
+    assert f"give <family>=<dir> for a family of this run ({first})" in out
+
+
+def test_a_family_assembly_is_stale_when_the_framework_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(demo, "REPO_ROOT", tmp_path)
+    family_app, infrastructure_app = tmp_path / "etl-jobs" / "fam", tmp_path / "infrastructure"
+    framework = tmp_path / "job_family" / "stack.py"
+    for source in (family_app / "app.py", infrastructure_app / "app.py", framework):
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_text("x = 1\n")
+    now = time.time()
+    for out_dir, app in ((tmp_path / "out-fam", family_app), (tmp_path / "out-infra", infrastructure_app)):
+        out_dir.mkdir()
+        (out_dir / "manifest.json").write_text("{}")
+        os.utime(app / "app.py", (now - 100, now - 100))
+        os.utime(out_dir / "manifest.json", (now, now))
+    os.utime(framework, (now + 100, now + 100))
+
+    assert not demo.assembly_is_fresh(family_app, tmp_path / "out-fam")
+    assert demo.assembly_is_fresh(infrastructure_app, tmp_path / "out-infra")
+
+
+def test_no_module_of_local_aws_imports_a_job_family() -> None:
+    """local_aws serves every family through the framework (job_family.registry, FamilySpec)."""
+    import ast
+
+    families = set(registry.family_names())
+    imported: dict[str, set[str]] = {}
+    for path in sorted(Path(demo.__file__).parent.rglob("*.py")):
+        if "tests" in path.relative_to(Path(demo.__file__).parent).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            found = {name.split(".")[0] for name in names} & families
+            if found:
+                imported.setdefault(path.name, set()).update(found)
+
+    assert families
+    assert imported == {}

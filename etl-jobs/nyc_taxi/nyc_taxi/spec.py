@@ -27,12 +27,19 @@ _PUBLISHED = (CSV_GZ, PARQUET, CSV)
 
 
 def _sample_files(folder: Path) -> list[tuple[str, Path]]:
+    """The real TLC sample (the first 49 trips of January 2021, copied into `folder`), then a generated
+    3,000-trip February file with 5% dirty rows (one broken rule each)."""
+    import shutil
+
     from nyc_taxi.steps import sample_data
 
-    written = sample_data.write(
-        folder, rows=500, dataset="yellow_tripdata", file_format="csv", month="2021-01", dirty=0.1, seed=1
+    real = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "yellow_tripdata_2021-01_head50.csv"
+    folder.mkdir(parents=True, exist_ok=True)
+    tlc = Path(shutil.copyfile(real, folder / real.name))
+    generated = sample_data.write(
+        folder, rows=3000, dataset="yellow_tripdata", file_format="csv", month="2021-02", dirty=0.05, seed=42
     )
-    return [("yellow_tripdata", written)]
+    return [("yellow_tripdata", tlc), ("yellow_tripdata", generated)]
 
 
 SPEC = FamilySpec(

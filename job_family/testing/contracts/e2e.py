@@ -51,7 +51,7 @@ __all__ = [
     "test_the_same_event_delivered_twice_starts_one_execution",
 ]
 
-SETTLE_TIMEOUT_S = 420
+SETTLE_TIMEOUT_S = 600  # per upload: its Glue runs queue behind the others' (one at a time, 2 cores)
 NOTIFICATION_TIMEOUT_S = 10
 SAMPLE_DELIVERY_ID = "sample"
 
@@ -84,7 +84,7 @@ class LocalFamily:
 
     def settle(self, *uploads: Upload) -> list[dict[str, Any]]:
         """The audit items of `uploads` once each is terminal, in the same order."""
-        items = self.flow.wait_until_settled(list(uploads), timeout_s=SETTLE_TIMEOUT_S)
+        items = self.flow.wait_until_settled(list(uploads), timeout_s=SETTLE_TIMEOUT_S * len(uploads))
         return [items[upload.object_id] for upload in uploads]
 
     def notifications_about(self, upload: Upload, *, count: int = 1) -> list[dict[str, Any]]:

@@ -215,7 +215,9 @@ run-job: $(SYNCED) $(SPARK_CLASSES) ## One step of a job family on local files: 
 	@test -n "$(FAMILY)" || { $(STOP) "set FAMILY=<job family> (one of: $(FAMILIES)), e.g. make run-job FAMILY=nyc_taxi STEP=raw_to_conformed INPUT=<file> OUTPUT=<dir>"; }
 	@test -f "etl-jobs/$(FAMILY)/cdk.json" || { $(STOP) "FAMILY=$(FAMILY) is not a job family; use one of: $(FAMILIES)"; }
 	@test -n "$(STEP)" -a -n "$(INPUT)" -a -n "$(OUTPUT)" || { $(STOP) "set STEP=<a step of $(FAMILY)> INPUT=<file or folder> OUTPUT=<dir>"; }
-	PYTHONPATH=etl-jobs/$(FAMILY) $(PY) -m job_family.glue.runtime.local_run --family $(FAMILY) $(STEP) --input "$(INPUT)" --output "$(OUTPUT)"
+	@# the Spark of the family's Glue version first on the path (job_family/runtimes.py; nothing for the project's own)
+	runtime="$$($(PY) -m job_family.runtimes pythonpath --family $(FAMILY))"; \
+	PYTHONPATH="$${runtime:+$$runtime:}etl-jobs/$(FAMILY)" $(PY) -m job_family.glue.runtime.local_run --family $(FAMILY) $(STEP) --input "$(INPUT)" --output "$(OUTPUT)"
 
 .PHONY: new-job
 new-job: $(SYNCED) ## A new, minimal job family from the framework template (spec, step, schema, rule, tests, settings, workflow, docs page): make new-job NAME=green_taxi

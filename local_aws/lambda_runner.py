@@ -10,6 +10,11 @@ credentials, so boto3 in the handler reaches the embedded AWS.
 the real SQS event shape; with `ReportBatchItemFailures` only the messages not listed in
 `batchItemFailures` are deleted; if the handler raises, none are (they return after the queue's
 visibility timeout, and a redrive policy moves them to the dead-letter queue as in AWS).
+
+Each `SqsEventSource` also registers its mapping in the embedded Lambda API (bookkeeping only: detached
+from moto's own SQS delivery, which would otherwise consume the queue), and polls only while that
+mapping is `Enabled`. So `aws lambda update-event-source-mapping --no-enabled` pauses it as in AWS:
+messages wait on the queue, untouched, until the mapping is enabled again (`make pause` / `make resume`).
 """
 
 from __future__ import annotations
@@ -175,6 +180,35 @@ def _record(message: dict[str, Any], source_arn: str, region: str) -> dict[str, 
     }
 
 
+def _registered_mapping(aws: LocalAws, mapping: EventSourceMapping, function_name: str) -> str:
+    """The UUID of `mapping` in the embedded Lambda API, created on first use (as the deployed stack
+    holds it in AWS), so `list/get/update-event-source-mapping` see and toggle it.
+
+    Created disabled, detached from moto's queue (moto would deliver the queue's messages itself, to a
+    function it cannot run), then set to the template's state: no message is ever consumed by moto.
+    """
+    client = aws.client("lambda")
+    existing = client.list_event_source_mappings(
+        FunctionName=function_name, EventSourceArn=mapping.event_source_arn
+    )["EventSourceMappings"]
+    if existing:
+        return str(existing[0]["UUID"])
+    created = client.create_event_source_mapping(
+        FunctionName=function_name,
+        EventSourceArn=mapping.event_source_arn,
+        BatchSize=mapping.batch_size,
+        Enabled=False,
+        FunctionResponseTypes=["ReportBatchItemFailures"] if mapping.report_batch_item_failures else [],
+    )
+    from moto.sqs.models import sqs_backends  # the server runs in this process: same backends
+
+    queue_name = mapping.event_source_arn.rsplit(":", 1)[-1]
+    queue = sqs_backends[aws.account_id][aws.region].queues[queue_name]
+    queue.lambda_event_source_mappings.pop(created["FunctionArn"], None)
+    client.update_event_source_mapping(UUID=created["UUID"], Enabled=mapping.enabled)
+    return str(created["UUID"])
+
+
 class SqsEventSource:
     """Lambda's SQS poller for one event source mapping."""
 
@@ -186,9 +220,18 @@ class SqsEventSource:
             QueueName=mapping.event_source_arn.rsplit(":", 1)[-1]
         )["QueueUrl"]
         self.history: list[BatchResult] = []
+        self.uuid = _registered_mapping(aws, mapping, function.function.name)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the mapping is `Enabled` in the embedded Lambda API (a paused mapping is not polled)."""
+        state = self.aws.client("lambda").get_event_source_mapping(UUID=self.uuid)["State"]
+        return bool(state == "Enabled")
 
     def poll_once(self, *, wait_s: int = 0) -> BatchResult:
-        """Receive one batch, invoke the function, delete what succeeded."""
+        """Receive one batch, invoke the function, delete what succeeded (nothing while disabled)."""
+        if not self.enabled:
+            return BatchResult()
         sqs = self.aws.client("sqs")
         messages = sqs.receive_message(
             QueueUrl=self.queue_url,

@@ -254,7 +254,7 @@ run-job: $(SYNCED) $(SPARK_CLASSES) ## One step of a job family on local files: 
 	@test -n "$(STEP)" -a -n "$(INPUT)" -a -n "$(OUTPUT)" || { $(STOP) "set STEP=<a step of $(FAMILY)> INPUT=<file or folder> OUTPUT=<dir>"; }
 	@# the Spark of the family's Glue version first on the path (job_family/runtimes.py; nothing for the project's own)
 	runtime="$$($(PY) -m job_family.runtimes pythonpath --family $(FAMILY))"; \
-	PYTHONPATH="$${runtime:+$$runtime:}etl-jobs/$(FAMILY)" $(PY) -m job_family.glue.runtime.local_run --family $(FAMILY) $(STEP) --input "$(INPUT)" --output "$(OUTPUT)"
+	PYTHONPATH="$${runtime:+$$runtime:}etl-jobs/$(FAMILY)" $(PY) -m job_family.glue.runtime.local_run --warm --family $(FAMILY) $(STEP) --input "$(INPUT)" --output "$(OUTPUT)"
 
 .PHONY: new-job
 new-job: $(SYNCED) ## A new, minimal job family from the framework template (spec, step, schema, rule, tests, settings, workflow, docs page): make new-job NAME=green_taxi

@@ -20,6 +20,8 @@ import sys
 import traceback
 from pathlib import Path
 
+from job_family.glue.runtime.warm_spark import stop_spark
+
 SUCCEEDED, SCRIPT_FAILED, JVM_NOT_CLEAN = 0, 1, 2
 
 
@@ -44,29 +46,6 @@ def run_script(error_file: str, script: str) -> int:
         Path(error_file).write_text(error_message(error))
         return SCRIPT_FAILED
     return SUCCEEDED
-
-
-def stop_spark() -> bool:
-    """Stop the run's session and SparkContext if it started one, after closing the Hadoop file systems
-    it cached (they hold the run's settings); True when nothing of the run is left in the JVM."""
-    if "pyspark" not in sys.modules:
-        return True
-    from pyspark import SparkContext
-    from pyspark.sql import SparkSession
-
-    context = SparkContext._active_spark_context
-    if context is None:
-        return True
-    try:
-        jvm = context._jvm
-        if jvm is not None:
-            jvm.org.apache.hadoop.fs.FileSystem.closeAll()
-        session = getattr(SparkSession, "_instantiatedSession", None)
-        (session or context).stop()
-    except Exception:
-        traceback.print_exc()
-        return False
-    return SparkContext._active_spark_context is None
 
 
 def main(argv: list[str]) -> int:

@@ -15,15 +15,17 @@ folders. The family's package must be importable (`PYTHONPATH=etl-jobs/<family>`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
+import shlex
 import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from job_family.glue.runtime import class_archive, job_runtime
+from job_family.glue.runtime import class_archive, job_runtime, warm_spark
 from job_family.glue.runtime.arguments import report_key
 from job_family.spec import FamilySpec, StepSpec, Zone
 
@@ -87,6 +89,15 @@ def start_local_spark(driver_memory: str, *, java_options: str | None = None) ->
     builder.getOrCreate().sparkContext.setLogLevel("WARN")
 
 
+def driver_submit_args(driver_memory: str) -> str:
+    """What the warm driver's JVM is started with: what `start_local_spark` sets that only a JVM start
+    can (the rest it sets per session)."""
+    parts = ["--driver-memory", driver_memory]
+    if class_archive.java_options():
+        parts += ["--driver-java-options", class_archive.java_options()]
+    return shlex.join([*parts, "pyspark-shell"])
+
+
 def step_argv(
     spec: FamilySpec,
     step: StepSpec,
@@ -141,6 +152,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--dataset", help="default: from the input file name")
     parser.add_argument("--run-id", default=f"local-{datetime.now(UTC):%Y%m%dT%H%M%S}")
     parser.add_argument("--driver-memory", default="2g")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="run on the warm driver JVM (started by the first such run, reused by the next; see warm_spark)",
+    )
+    parser.add_argument("--warm-state", type=Path, default=warm_spark.STATE_ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     spec = load_spec(args.family)
     if args.step not in {step.name for step in spec.steps}:
@@ -174,8 +191,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         step_args = step_argv(
             spec, step, output=output, upstream=upstream, source=None, dataset=dataset, run_id=run_id
         )
-    start_local_spark(args.driver_memory)
-    result = run_step(step.module, step_args)
+    with contextlib.ExitStack() as driver:
+        if args.warm:
+            driver.enter_context(
+                warm_spark.attached(driver_submit_args(args.driver_memory), state_root=args.warm_state)
+            )
+        start_local_spark(args.driver_memory)
+        result = run_step(step.module, step_args)
     (output / REPORT_NAME).write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(f"run report: {output / REPORT_NAME}", file=sys.stderr)
     return result

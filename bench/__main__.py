@@ -1,42 +1,49 @@
 """`make bench` / `python -m bench`: see bench/README.md.
 
-Environment: BENCH_SIZES (default 100k,1M; 5M on request), BENCH_FORMATS (csv,parquet), BENCH_ENGINES
-(ours,baseline,duckdb), BENCH_SKIP (any of synth,tests), BENCH_OUT (docs/benchmarks).
+Environment: BENCH_SIZES (default: ours at 100k, every engine at 1M and 5M; above 5M: growth, ours only), BENCH_FORMATS (csv,parquet),
+BENCH_ENGINES (ours,baseline,duckdb), BENCH_SKIP (any of engines,demo,loop,synth,tests), BENCH_OUT
+(docs/benchmarks).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
-import re
 import shutil
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import checks, measure, report
+from bench import checks, measure, report, targets, tooling
 from bench.cases import (
-    DEFAULT_SIZES,
     ENGINES,
     FORMATS,
     LAKE_DELIVERIES,
-    LAKE_MAX_ROWS,
+    LAKE_ROWS,
     REPO,
     STEPS,
-    WORK,
     Case,
     data_file,
     environment,
     fill_lake,
     label,
     parse_sizes,
+    plan,
 )
 
-TARGET_ROWS = 1_000_000
-TARGET_SPEEDUP_VS_BASELINE = 5.0
-TARGET_MAX_SLOWDOWN_VS_DUCKDB = 8.0
+GROWTH_FILE = "growth.json"  # the last run that measured a growth size (make bench BENCH_SIZES=20M)
+METHOD = (
+    "Engines: each step is its own process (JVM start-up included for Spark), run in turn per size and format; "
+    "peak RSS is the whole process tree sampled every 0.1 s from /proc; rows/s = input rows / wall s; ratios "
+    "are ours wall / peer wall (ours/baseline 0.5 = 2x faster). Local loop: 50-row nyc_taxi files uploaded one "
+    "at a time into the embedded AWS, each followed to SUCCEEDED (polled every 0.2 s); warm = median of the "
+    "files after the first. make demo: python -m local_aws.demo end to end with no assembly to reuse. make "
+    "test: the sum of its three pytest tiers, each its own process (lint excluded)."
+)
 _STARTED = time.monotonic()
 
 
@@ -61,10 +68,11 @@ def _figures(rows: int, wall: float, rss: float) -> dict[str, Any]:
 
 
 def run_cases(
-    sizes: tuple[int, ...], formats: tuple[str, ...], engines: tuple[str, ...]
-) -> list[dict[str, Any]]:
-    records, totals = [], []
-    for rows in sizes:
+    cases: list[tuple[int, tuple[str, ...]]], formats: tuple[str, ...], records: list[dict[str, Any]]
+) -> None:
+    """Run each case, appending its record to `records` as it completes (SystemExit on a failed case)."""
+    totals = []
+    for rows, engines in cases:
         for file_format in formats:
             progress(f"data {label(rows)} {file_format}: preparing (generated once, then reused)")
             source = data_file(rows, file_format)
@@ -82,11 +90,9 @@ def run_cases(
                 base = Case(engine, rows, file_format, STEPS[0]).output()
                 totals.append(checks.totals(engine, rows, file_format, base, base.parent / STEPS[1]))
                 record["check"] = totals[-1].as_dict()
-                if engine == "baseline" and rows <= LAKE_MAX_ROWS:
+                if engine == "baseline" and rows == LAKE_ROWS:
                     record["lake"] = _lake_run(record, source)
                 records.append(record)
-    _ratios(records)
-    return records
 
 
 def _run(case: Case, source: Path) -> measure.Measurement:
@@ -139,148 +145,169 @@ def _ratios(records: list[dict[str, Any]]) -> None:
             record["ratios"][step] = ratios
 
 
-def targets(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    verdicts = []
-    for record in records:
-        if record["engine"] != "ours" or record["rows"] != TARGET_ROWS:
-            continue
-        ratios = record["ratios"]["total"]
-        for key, when in (
-            ("ours_over_baseline", "first delivery"),
-            ("ours_over_baseline_lake", f"delivery {LAKE_DELIVERIES}, a year in the lake"),
-        ):
-            if ratios.get(key):
-                speedup = round(1 / ratios[key], 2)
-                verdicts.append(
-                    {
-                        "target": f"ours >= {TARGET_SPEEDUP_VS_BASELINE:g}x faster than the seed-style baseline "
-                        f"({when})",
-                        "format": record["format"],
-                        "value": f"{speedup}x faster",
-                        "met": speedup >= TARGET_SPEEDUP_VS_BASELINE,
-                    }
-                )
-        if ratios.get("ours_over_duckdb"):
-            slowdown = ratios["ours_over_duckdb"]
-            verdicts.append(
-                {
-                    "target": f"ours within {TARGET_MAX_SLOWDOWN_VS_DUCKDB:g}x of DuckDB",
-                    "format": record["format"],
-                    "value": f"{slowdown}x DuckDB's time",
-                    "met": slowdown <= TARGET_MAX_SLOWDOWN_VS_DUCKDB,
-                }
-            )
-    return verdicts
+SKIPPABLE = ("engines", "demo", "loop", "synth", "tests")
 
 
-def cdk_apps() -> list[Path]:
-    return sorted(
-        p.parent
-        for p in [REPO / "infrastructure" / "cdk.json", *REPO.glob("etl-jobs/*/cdk.json")]
-        if p.exists()
-    )
+@dataclass
+class Results:
+    """What the run measured so far (published after each part, so a stopped run leaves what it had)."""
 
+    options: dict[str, Any]
+    out: Path
+    load_before: tuple[float, float, float]
+    records: list[dict[str, Any]] = field(default_factory=list)
+    agreement: list[dict[str, Any]] = field(default_factory=list)
+    tooling: list[dict[str, Any]] = field(default_factory=list)
+    loop: dict[str, Any] | None = None
+    engines_error: str = ""
 
-def _summary(output: str) -> str:
-    lines = [
-        line.strip("= ") for line in output.splitlines() if re.search(r"\d+ (passed|failed|error)", line)
-    ]
-    return lines[-1] if lines else (output.strip().splitlines() or ["no output"])[-1][:160]
+    def skipped(self, part: str) -> str:
+        return f"skipped (BENCH_SKIP={part})" if part in self.options["skipped"] else ""
 
-
-def run_tooling(skip: tuple[str, ...]) -> list[dict[str, Any]]:
-    tooling: list[dict[str, Any]] = []
-    env = {
-        **os.environ,
-        "PATH": f"{REPO / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-        "CDK_DISABLE_VERSION_CHECK": "1",
-        "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
-    }
-    if "synth" not in skip:
-        cdk = str(REPO / "node_modules" / ".bin" / "cdk")
-        for app in cdk_apps():
-            name = str(app.relative_to(REPO))
-            progress(f"cdk synth {name}: running")
-            command = [
-                cdk,
-                "synth",
-                "--quiet",
-                "--no-notices",
-                "--no-version-reporting",
-                "--output",
-                str(WORK / "cdk.out" / name),
-            ]
-            result = measure.run(command, env=env, cwd=app)
-            ok = "ok" if result.returncode == 0 else f"exit {result.returncode}"
-            tooling.append(
-                {
-                    "kind": "cdk synth",
-                    "name": name,
-                    "wall_s": result.wall_s,
-                    "peak_rss_mib": result.peak_rss_mib,
-                    "result": ok,
-                }
-            )
-            progress(f"cdk synth {name}: {result.wall_s:.1f} s ({ok})")
-    if "tests" not in skip:
-        for tier in ("not spark and not e2e", "spark", "e2e"):
-            progress(f'pytest -m "{tier}": running')
-            command = [sys.executable, "-m", "pytest", "-q", "-m", tier, "-p", "no:cacheprovider"]
-            result = measure.run(command, env=env, cwd=REPO, timeout=1200)
-            summary = _summary(result.output)
-            tooling.append(
-                {
-                    "kind": "test tier",
-                    "name": f'-m "{tier}"',
-                    "wall_s": result.wall_s,
-                    "peak_rss_mib": result.peak_rss_mib,
-                    "result": summary,
-                }
-            )
-            progress(f'pytest -m "{tier}": {result.wall_s:.1f} s ({summary})')
-    return tooling
+    def failures(self) -> list[str]:
+        failed = [
+            f"make demo ({t['result']})"
+            for t in self.tooling
+            if t["kind"] == "make demo" and t["result"] != "ok"
+        ]
+        failed += [
+            f"tests {t['name']} ({t['result']})"
+            for t in self.tooling
+            if t["kind"] == "test tier" and not t["passed"]
+        ]
+        if self.loop and self.loop.get("error"):
+            failed.append(f"local loop ({self.loop['error']})")
+        if self.engines_error:
+            failed.append(f"engines ({self.engines_error})")
+        return failed
 
 
 def main() -> None:
-    sizes = (
-        parse_sizes(os.environ.get("BENCH_SIZES", ""))
-        if os.environ.get("BENCH_SIZES", "").strip()
-        else DEFAULT_SIZES
-    )
+    text = os.environ.get("BENCH_SIZES", "").strip()
+    sizes = parse_sizes(text) if text else None
     formats = _choice("BENCH_FORMATS", FORMATS)
     engines = _choice("BENCH_ENGINES", ENGINES)
-    skip = _choice("BENCH_SKIP", ("synth", "tests")) if os.environ.get("BENCH_SKIP", "").strip() else ()
-    out = REPO / os.environ.get("BENCH_OUT", "docs/benchmarks")
-    load_before = measure.load_average()
+    skip = _choice("BENCH_SKIP", SKIPPABLE) if os.environ.get("BENCH_SKIP", "").strip() else ()
+    cases = [] if "engines" in skip else plan(sizes, engines)
+    options = {
+        "sizes": [label(rows) for rows, _ in cases],
+        "engines_by_size": {label(rows): list(chosen) for rows, chosen in cases},
+        "formats": list(formats),
+        "skipped": list(skip),
+        "default": (sizes, formats, engines, skip) == (None, FORMATS, ENGINES, ()),
+    }
+    results = Results(options, REPO / os.environ.get("BENCH_OUT", "docs/benchmarks"), measure.load_average())
+    plan_text = "; ".join(f"{label(rows)}: {','.join(chosen)}" for rows, chosen in cases) or "none"
     progress(
-        f"sizes {','.join(label(s) for s in sizes)}; formats {','.join(formats)}; engines {','.join(engines)}; "
+        f"engines by size {plan_text}; formats {','.join(formats)}; skipped {','.join(skip) or 'nothing'}; "
         f"{os.cpu_count()} cores"
     )
-    records = run_cases(sizes, formats, engines)
-    agreement = checks.agreement([checks.Totals(**r["check"]) for r in records])
-    publish(out, records, agreement, [], load_before, complete=False)
-    tooling = run_tooling(skip)
-    publish(out, records, agreement, tooling, load_before, complete=True)
+    if "demo" not in skip:
+        results.tooling.append(tooling.run_demo(progress))
+        publish(results, complete=False)
+    if "loop" not in skip:
+        # the demo's assemblies, just synthesized; without the demo, make demo's own (reused when fresh)
+        assemblies = tooling.DEMO_DIR if "demo" not in skip else REPO / ".local" / "demo"
+        results.loop = tooling.run_local_loop(progress, assemblies=assemblies / "assemblies")
+        publish(results, complete=False)
+    if cases:
+        try:
+            run_cases(cases, formats, results.records)
+        except SystemExit as error:  # the other parts still run; the run fails at the end
+            results.engines_error = str(error)
+            progress(f"engines stopped: {error}")
+        _ratios(results.records)
+        results.agreement = checks.agreement([checks.Totals(**r["check"]) for r in results.records])
+        publish(results, complete=False)
+    if "synth" not in skip:
+        results.tooling += tooling.run_synth(progress)
+    if "tests" not in skip:
+        results.tooling += tooling.run_tests(progress)
+    publish(results, complete=True)
+    failures = results.failures()
+    if failures:
+        raise SystemExit("bench: these parts failed (figures written anyway): " + "; ".join(failures))
 
 
-def publish(
-    out: Path,
-    records: list[dict[str, Any]],
-    agreement: list[dict[str, Any]],
-    tooling: list[dict[str, Any]],
-    load_before: tuple[float, float, float],
-    *,
-    complete: bool,
-) -> None:
-    """Print the tables and write latest.json + latest.png (first without the tooling times, so a run
-    stopped during the test tiers still leaves the engine figures)."""
+def evaluate(results: Results) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Every target's record; and the growth series to record in growth.json when this run measured a
+    growth size (else the growth verdicts come from the recorded growth.json, if any, or from this run's
+    sizes from 1M up)."""
+    records, formats = results.records, results.options["formats"]
+    tiers = [t for t in results.tooling if t["kind"] == "test tier"]
+    demo = next((t for t in results.tooling if t["kind"] == "make demo"), None)
+    verdicts = [
+        targets.local_loop(results.loop, skipped=results.skipped("loop")),
+        targets.demo(demo, skipped=results.skipped("demo")),
+        *targets.tests(tiers, skipped=results.skipped("tests")),
+        *targets.scale(records, formats),
+    ]
+    if results.engines_error:
+        stopped = f"engines stopped: {results.engines_error}"
+        verdicts = [
+            v | {"note": stopped} if v["value"] is None and v["metric"][:2] == "5M" else v for v in verdicts
+        ]
+    series = {file_format: targets.growth_series(records, file_format) for file_format in formats}
+    largest = max((int(point["rows"]) for points in series.values() for point in points), default=0)
+    recorded = results.out / GROWTH_FILE
+    if largest > targets.SCALE_ROWS:
+        return [*verdicts, *targets.growth(series)], {"series": series}
+    if recorded.exists():
+        growth = json.loads(recorded.read_text())
+        measured = f"{recorded.name} of {growth['generated_at']} (make bench BENCH_SIZES={growth['sizes']})"
+        return [*verdicts, *targets.growth(growth["series"], measured=measured)], None
+    return [*verdicts, *targets.growth(series)], None
+
+
+def publish(results: Results, *, complete: bool) -> None:
+    """Write latest.json + latest.png (after each part; `complete` once every part ran) and, at the end,
+    print the tables and the targets."""
     load_after = measure.load_average()
-    verdicts = targets(records)
+    verdicts, growth = evaluate(results)
     load_text = "/".join(f"{x:.2f}" for x in load_after)
+    generated_at = datetime.now(UTC).isoformat(timespec="seconds")
+    machine = {
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "load_average_before": [round(x, 2) for x in results.load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+        **_versions(),
+    }
     if complete:
-        print("\n" + report.records_table(records))
+        _print(results, verdicts, load_text)
+    payload = {
+        "generated_at": generated_at,
+        "complete": complete,
+        "run": results.options,
+        "machine": machine,
+        "method": METHOD,
+        "targets": verdicts,
+        "records": results.records,
+        "agreement": results.agreement,
+        "local_loop": results.loop,
+        "tooling": results.tooling,
+        "bench_wall_s": round(time.monotonic() - _STARTED, 1),
+    }
+    out = results.out
+    report.write_json(out / "latest.json", payload)
+    if growth is not None:
+        sizes = ",".join(results.options["sizes"])
+        growth_payload = {"generated_at": generated_at, "sizes": sizes, "machine": machine, **growth}
+        report.write_json(
+            out / GROWTH_FILE,
+            growth_payload | {"targets": [v for v in verdicts if v["metric"].startswith("growth.")]},
+        )
+    subtitle = f"{os.cpu_count()} cores, load average {load_text} at the end; {generated_at}"
+    report.write_chart(out / "latest.png", results.records, verdicts, subtitle=subtitle)
+    written = ", ".join(str((out / name).relative_to(REPO)) for name in ("latest.json", "latest.png"))
+    progress(f"wrote {written}" + (f" and {GROWTH_FILE}" if growth is not None else ""))
+
+
+def _print(results: Results, verdicts: list[dict[str, Any]], load_text: str) -> None:
+    if results.records:
+        print("\n" + report.records_table(results.records))
         print("\nAgreement (conformed rows, quarantined rows, sum(total_amount), purpose-built trips):")
-        for record in records:
+        for record in results.records:
             c = record["check"]
             quarantined = c["quarantined"] if c["quarantined"] is not None else "-"
             print(
@@ -288,49 +315,29 @@ def publish(
                 f"quarantined {quarantined:>7} total_amount {c['total_amount']:>16} "
                 f"purpose-built trips {c['purpose_built_trips'] or '-'}"
             )
-        for check in agreement:
+        for check in results.agreement:
             same = check.get("ours_equals_duckdb")
             matches = "yes" if same else "NO" if same is not None else "-"
             print(
                 f"  {label(check['rows'])} {check['format']}: ours == DuckDB: {matches}; ours reconciled "
                 f"(conformed + quarantined == rows): {check.get('reconciled', '-')}"
             )
-        if tooling:
-            print("\n" + report.tooling_table(tooling))
-        print("\nTargets (1M rows, both steps, wall incl. start-up):")
-        for verdict in verdicts:
-            met = "met" if verdict["met"] else "NOT met"
-            print(f"  {verdict['format']:7} {verdict['target']}: {verdict['value']} -> {met}")
-        before = "/".join(f"{x:.2f}" for x in load_before)
+    if results.tooling:
+        print("\n" + report.tooling_table(results.tooling))
+    if results.loop and not results.loop.get("error"):
         print(
-            f"\nload average before {before}, after {load_text}; {time.monotonic() - _STARTED:.0f} s in all"
+            f"\nLocal loop ({results.loop['rows_per_file']}-row {results.loop['family']} files, upload -> SUCCEEDED):"
         )
-
-    payload = {
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "complete": complete,
-        "machine": {
-            "cores": os.cpu_count(),
-            "platform": platform.platform(),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in load_after],
-            **_versions(),
-        },
-        "method": (
-            "Each step is its own process (JVM start-up included for Spark), run in turn per size and format; "
-            "peak RSS is the whole process tree sampled every 0.1 s from /proc; rows/s = input rows / wall s; "
-            "ratios are ours wall / peer wall (ours/baseline 0.2 = 5x faster)."
-        ),
-        "records": records,
-        "agreement": agreement,
-        "targets": verdicts,
-        "tooling": tooling,
-        "bench_wall_s": round(time.monotonic() - _STARTED, 1),
-    }
-    report.write_json(out / "latest.json", payload)
-    subtitle = f"{os.cpu_count()} cores, load average {load_text} at the end; {payload['generated_at']}"
-    report.write_chart(out / "latest.png", records, subtitle=subtitle)
-    progress(f"wrote {(out / 'latest.json').relative_to(REPO)} and {(out / 'latest.png').relative_to(REPO)}")
+        for number, measured in enumerate(results.loop["files"], start=1):
+            runs = ", ".join(f"{r['job']} {r['elapsed_s']} s" for r in measured["glue_runs"])
+            print(
+                f"  file {number} {'first' if number == 1 else 'warm '} {measured['wall_s']:6.2f} s  (Glue runs: {runs})"
+            )
+    print("\nTargets (issue 14):")
+    for verdict in verdicts:
+        print("  " + targets.verdict_line(verdict))
+    before = "/".join(f"{x:.2f}" for x in results.load_before)
+    print(f"\nload average before {before}, after {load_text}; {time.monotonic() - _STARTED:.0f} s in all")
 
 
 def _versions() -> dict[str, str]:

@@ -11,18 +11,30 @@ from pathlib import Path
 
 import nyc_taxi.steps.sample_data as sample_data
 
+from bench.targets import GROWTH_FROM_ROWS, SCALE_ROWS
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "sample-data" / "bench"  # /sample-data/ is git-ignored; files are reused between runs
 WORK = REPO / "output" / "bench"  # /output/ is git-ignored; cleared per case
 DATASET = "yellow_tripdata"
 MONTH = "2021-01"
 FORMATS = ("csv", "parquet")
-DEFAULT_SIZES = (100_000, 1_000_000, 5_000_000)
-# The seed re-aggregates its whole conformed table on every run, so its purpose-built step grows with the
-# lake. It is also timed as the 12th monthly delivery (a year of deliveries in its table), up to this size.
-LAKE_DELIVERIES = 12
-LAKE_MAX_ROWS = 1_000_000
 ENGINES = ("ours", "baseline", "duckdb")
+# `make bench` without BENCH_SIZES: every engine at 1M and 5M rows, and ours alone at 100k (the small-file
+# step times job_family/cost.py prices a run with; the other engines there would add about a minute).
+DEFAULT_PLAN: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (100_000, ("ours",)),
+    (1_000_000, ENGINES),
+    (SCALE_ROWS, ENGINES),
+)
+# Sizes above SCALE_ROWS (5M) are growth sizes (`make bench BENCH_SIZES=20M`): only ours runs there (no
+# target needs the others, and the baseline alone would take minutes more), and the growth series gets
+# its points below (ours) when the run did not ask for them.
+GROWTH_SERIES = (GROWTH_FROM_ROWS, SCALE_ROWS)
+# The seed re-aggregates its whole conformed table on every run, so its purpose-built step grows with the
+# lake. At this size it is also timed as the 12th monthly delivery (a year of deliveries in its table).
+LAKE_DELIVERIES = 12
+LAKE_ROWS = 1_000_000
 STEPS = ("raw_to_conformed", "conformed_to_purpose_built")
 MODULES = {
     "ours": "job_family.glue.runtime.local_run",
@@ -56,6 +68,25 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     if not sizes or min(sizes) <= 0:
         raise SystemExit(f"BENCH_SIZES={text!r}: give at least one positive row count, e.g. BENCH_SIZES=1M")
     return tuple(sizes)
+
+
+def plan(sizes: tuple[int, ...] | None, engines: tuple[str, ...]) -> list[tuple[int, tuple[str, ...]]]:
+    """(rows, engines) to run, smallest first. No sizes given: DEFAULT_PLAN (of `engines`). Else every
+    engine at each size up to SCALE_ROWS; above it ours only, with the growth series' smaller points
+    (ours) added when not asked for."""
+    if sizes is None:
+        found = [(rows, tuple(e for e in chosen if e in engines)) for rows, chosen in DEFAULT_PLAN]
+        return [(rows, chosen) for rows, chosen in found if chosen]
+    growth = [rows for rows in sizes if rows > SCALE_ROWS]
+    if growth and "ours" not in engines:
+        raise SystemExit(
+            f"BENCH_SIZES={','.join(label(r) for r in growth)}: sizes above {label(SCALE_ROWS)} measure how ours "
+            "grows; add ours to BENCH_ENGINES"
+        )
+    chosen = {rows: engines if rows <= SCALE_ROWS else ("ours",) for rows in sizes}
+    for rows in GROWTH_SERIES if growth else ():
+        chosen.setdefault(rows, ("ours",))
+    return sorted(chosen.items())
 
 
 def data_file(rows: int, file_format: str) -> Path:

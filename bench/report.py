@@ -80,27 +80,105 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
     path.write_text(json.dumps(payload, indent=2) + "\n")
 
 
-def write_chart(path: Path, records: list[dict[str, Any]], *, subtitle: str) -> None:
+def target_share(record: dict[str, Any]) -> float | None:
+    """How much of its target a record uses: value / bound for an at-most target, bound / value for an
+    at-least one; <= 1 is met. None when not measured."""
+    value = record.get("value")
+    if value is None:
+        return None
+    op, bound = record["target"].split()
+    if op == "<=":
+        return float(value) / float(bound)
+    return float(bound) / float(value) if value else float("inf")
+
+
+def write_chart(
+    path: Path, records: list[dict[str, Any]], targets: list[dict[str, Any]], *, subtitle: str
+) -> None:
+    """The targets (share of each used, met or not) under the engines' wall time and peak RSS."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    target_height = 1.2 + 0.32 * len(targets)
+    if records:
+        fig = plt.figure(figsize=(13, 5.6 + target_height))
+        grid = fig.add_gridspec(2, 2, height_ratios=(5.6, target_height))
+        _engine_panels(fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1]), records)
+        target_ax = fig.add_subplot(grid[1, :])
+    else:
+        fig, target_ax = plt.subplots(figsize=(13, target_height + 0.8))
+    _targets_panel(target_ax, targets)
+    fig.suptitle(
+        f"make bench: the issue 14 targets; nyc_taxi on local Spark vs a seed-style baseline and DuckDB\n{subtitle}",
+        fontsize=10,
+    )
+    fig.tight_layout(h_pad=3.0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _targets_panel(ax: Any, targets: list[dict[str, Any]]) -> None:
+    colors = {True: "#2ca02c", False: "#d62728"}
+    shares = [target_share(t) for t in targets]
+    known = [s for s in shares if s is not None and s != float("inf")]
+    high = max([2.0, *known]) * 1.6
+    low = min([0.2, *known]) / 1.6
+    ys = list(range(len(targets)))[::-1]
+    for y, record, share in zip(ys, targets, shares, strict=True):
+        bound = f"target {record['target']} {record['unit']}"
+        if share is None:
+            ax.text(
+                low * 1.05,
+                y,
+                f"not measured: {record.get('note', '')}"[:110],
+                va="center",
+                fontsize=7,
+                color="grey",
+            )
+            continue
+        ax.barh(y, min(share, high) - low, left=low, color=colors[bool(record["met"])], height=0.6)
+        value = f"{record['value']:g} {record['unit']}"
+        first = f", first file {record['first_run_s']:g} s" if record.get("first_run_s") is not None else ""
+        verdict = "met" if record["met"] else "NOT met"
+        ax.text(min(share, high) * 1.03, y, f"{value} ({bound}){first}: {verdict}", va="center", fontsize=7)
+    ax.axvline(1.0, color="black", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlim(low, high * 3.5)
+    ax.set_ylim(-0.7, len(targets) - 0.3)
+    ax.set_yticks(ys, [t.get("label", t["metric"]) for t in targets], fontsize=8)
+    ax.set_xticks([t for t in (0.125, 0.25, 0.5, 1, 2, 4, 8, 16, 32) if low <= t <= high * 3.5])
+    ax.xaxis.set_major_formatter(matplotlib_formatter())
+    ax.xaxis.set_minor_formatter(matplotlib_formatter(minor=True))
+    ax.set_xlabel(
+        "share of the target used (value / limit; for 'at least' targets limit / value): 1 = the target, left of it = met",
+        fontsize=8,
+    )
+    ax.set_title("Targets (green: met, red: not met)", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+
+
+def matplotlib_formatter(*, minor: bool = False) -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda x, _: "" if minor else f"{x:g}")
+
+
+def _engine_panels(wall_ax: Any, rss_ax: Any, records: list[dict[str, Any]]) -> None:
     groups = sorted({(r["rows"], r["format"]) for r in records})
     colors = {"ours": "#1f77b4", "baseline": "#d62728", "baseline_lake": "#ff9896", "duckdb": "#2ca02c"}
     names = {
         "ours": "ours (Spark jobs)",
         "baseline": "seed-style Spark baseline, first delivery",
-        "baseline_lake": "seed-style Spark baseline, 12th delivery (re-aggregates its whole table)",
+        "baseline_lake": "seed-style baseline, 12th delivery (re-aggregates its whole table)",
         "duckdb": "DuckDB reference",
     }
     lake_records = [
         {**r, "engine": "baseline_lake", "total": r["lake"]["total"]} for r in records if r.get("lake")
     ]
     records = [*records, *lake_records]
-    from matplotlib.ticker import FuncFormatter
-
-    fig, (wall_ax, rss_ax) = plt.subplots(1, 2, figsize=(13, 5.6))
     order = [*ENGINES[:2], "baseline_lake", *ENGINES[2:]]
     engines = [e for e in order if any(r["engine"] == e for r in records)]
     width = 0.8 / len(engines)
@@ -114,24 +192,21 @@ def write_chart(path: Path, records: list[dict[str, Any]], *, subtitle: str) -> 
         wall_ax.bar_label(bars, labels=[f"{w:.0f} s" if w >= 10 else f"{w:.1f} s" for w in walls], fontsize=7)
         bars = rss_ax.bar(xs, rss, width, label=names[engine], color=colors[engine])
         rss_ax.bar_label(bars, labels=[f"{m:,.0f}" for m in rss], fontsize=7)
-    ticks = [f"{label(rows)} rows, {fmt}" for rows, fmt in groups]
+    ticks = [f"{label(rows)} rows\n{fmt}" for rows, fmt in groups]
     for ax in (wall_ax, rss_ax):
         ax.set_xticks(range(len(groups)), ticks, fontsize=8)
         ax.grid(axis="y", alpha=0.3)
     walls_all = [r["total"]["wall_s"] for r in records]
     wall_ax.set_yscale("log")
-    wall_ax.set_ylim(min(walls_all) / 2, max(walls_all) * 2)
-    wall_ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+    wall_ax.set_ylim(min(walls_all) / 2, max(walls_all) * 8)  # room for the legend
+    from matplotlib.ticker import LogLocator
+
+    wall_ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    wall_ax.yaxis.set_major_formatter(matplotlib_formatter())
+    wall_ax.yaxis.set_minor_formatter(matplotlib_formatter(minor=True))
     wall_ax.set_ylabel("seconds (log scale)")
-    wall_ax.set_title("Wall time, both steps, JVM start-up included (lower is better)", fontsize=10)
-    rss_ax.set_ylabel("MiB")
+    wall_ax.set_title("Wall time raw -> purpose-built, both steps, JVM start-up included", fontsize=10)
+    wall_ax.legend(fontsize=7, loc="upper left", frameon=False)
+    rss_ax.axhline(2048, color="grey", linestyle="--", linewidth=0.8)
+    rss_ax.set_ylabel("MiB (dashed: the 2 GiB target)")
     rss_ax.set_title("Peak RSS of the process tree, larger of the two steps", fontsize=10)
-    handles, labels = wall_ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9, frameon=False)
-    fig.suptitle(
-        f"make bench: raw->conformed + conformed->purpose-built, NYC yellow taxi\n{subtitle}", fontsize=10
-    )
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

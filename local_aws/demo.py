@@ -442,6 +442,14 @@ def _show_family(
                 )
             )
         say(table(rows, ("file", "status", "read", "conformed", "quarantined", "history")))
+        ran = sorted(
+            {
+                run.spark_version
+                for run in flow.env.glue.runs
+                if run.job_name in flow.job_names and run.spark_version
+            }
+        )
+        say(f"    Glue {family.spec.glue_version} jobs ran on local Spark {', '.join(ran) or '?'}")
 
     with steps.step(f"{name}: notifications") as note:
         assert family.notifications is not None

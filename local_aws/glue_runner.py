@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import os
 import queue
+import re
 import shlex
 import shutil
 import subprocess
@@ -56,6 +57,7 @@ _CHILD_ENV_DROPPED = (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
 )
+_SPARK_VERSION = re.compile(r'"spark_version":\s*"([^"]+)"')
 _active: GlueJobRunner | None = None
 _original_start_job_run: Any = None
 
@@ -74,6 +76,7 @@ class JobRunRecord:
     log_file: Path | None = None
     driver_log: Path | None = None  # the JVM's own log (Spark's warnings), shared with the runs it served
     warm: bool = False  # the run's JVM had served an earlier run
+    spark_version: str | None = None  # the Spark that ran it, from the run report the job printed
 
 
 @functools.cache
@@ -305,6 +308,9 @@ class GlueJobRunner:
     def _finish(self, run: Any, state: str, error_message: str | None) -> None:
         record: JobRunRecord = run.local_record
         record.elapsed_s = time.perf_counter() - record.started
+        if record.log_file is not None and record.log_file.is_file():
+            found = _SPARK_VERSION.findall(record.log_file.read_text(errors="replace"))
+            record.spark_version = found[-1] if found else None
         record.error_message = error_message
         run.completed_on = run.modified_on = datetime.now(UTC)
         record.state = state

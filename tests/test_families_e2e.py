@@ -165,3 +165,12 @@ def test_no_flow_reads_another_familys_resources(lake: LocalLake, runs: Runs) ->
         for other in _others(lake, name):
             other_prefix = f"{other.flow.key_prefix}/"
             assert f'"{other_prefix}' not in told and f"/{other_prefix}" not in told, (name, other.spec.name)
+
+
+def test_each_familys_jobs_ran_on_the_spark_of_its_glue_version(lake: LocalLake, runs: Runs) -> None:
+    from job_family import runtimes
+
+    for name, family in lake.families.items():
+        ran = {run.spark_version for run in lake.env.glue.runs if run.job_name in family.flow.job_names}
+        # the version each run's report printed (the Spark that ran it), not the one configured
+        assert ran == {runtimes.runtime(family.spec.glue_version).pyspark}, (name, ran)

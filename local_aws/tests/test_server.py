@@ -25,7 +25,10 @@ def test_stop_frees_the_port_and_forgets_every_resource() -> None:
         aws.client("sqs").create_queue(QueueName="left-behind")
         first_port = aws.port
     with socket.socket() as probe:
+        # SO_REUSEADDR: connections the server closed may linger in TIME_WAIT, but no socket may listen
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", first_port))  # free again
+        probe.listen()
     with start_local_aws() as aws:
         assert aws.client("sqs").list_queues().get("QueueUrls", []) == []
 

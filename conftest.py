@@ -48,6 +48,11 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
+        # the status store keeps every query's plan text even without a UI: the jobs' plans are large,
+        # and a session serving hundreds of tests would fill the driver's heap with them
+        .config("spark.sql.ui.retainedExecutions", "20")
+        .config("spark.ui.retainedJobs", "50")
+        .config("spark.ui.retainedStages", "50")
     )
     for key, value in job_runtime.SESSION_CONF.items():
         builder = builder.config(key, value)

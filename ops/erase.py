@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 
 from job_family.audit.runtime.item import Attr, ObjectRef
 from job_family.glue.locations import zone_prefix
+from job_family.glue.runtime.arguments import IN_FLIGHT
 from job_family.ingest.runtime import deliveries
 from job_family.ingest.runtime.arrivals import classify, execution_name
 from job_family.ingest.runtime.handler import timestamp
@@ -149,10 +150,24 @@ def run_names(items: Iterable[dict[str, Any]], layout: ArrivalLayout, stack: Fam
     return list(dict.fromkeys(found))
 
 
-def read_run(aws: Aws, stack: FamilyStack, run_id: str) -> Run:
+def in_flight_marks(aws: Aws, stack: FamilyStack) -> list[Version]:
+    """The marks runs leave while they stage writes (`storage.staging_area`): a run killed before its
+    end leaves its own (`arguments.in_flight_mark`: `<reports>/_in_flight/<step>/<owner>@<run_id>`)."""
+    prefix = f"{zone_prefix(stack.family, Zone.REPORTS)}{IN_FLIGHT}/"
+    return versions_below(aws, stack.conformed_bucket, prefix)
+
+
+def run_versions(aws: Aws, stack: FamilyStack, run_id: str, marks: Sequence[Version]) -> list[Version]:
+    """Every version below the run's folder (reports, staging), and its marks among `marks`."""
+    prefix = f"{zone_prefix(stack.family, Zone.REPORTS)}{run_id}/"
+    own = [mark for mark in marks if mark.key.endswith(f"@{run_id}")]
+    return versions_below(aws, stack.conformed_bucket, prefix) + own
+
+
+def read_run(aws: Aws, stack: FamilyStack, run_id: str, marks: Sequence[Version] = ()) -> Run:
     bucket = stack.conformed_bucket
     prefix = f"{zone_prefix(stack.family, Zone.REPORTS)}{run_id}/"
-    versions = versions_below(aws, bucket, prefix)
+    versions = run_versions(aws, stack, run_id, marks)
     reports: dict[str, dict[str, Any]] = {}
     for version in versions:
         name = version.key[len(prefix) :]
@@ -201,7 +216,10 @@ def gather(aws: Aws, stack: FamilyStack, layout: ArrivalLayout, key: str) -> Era
     if not subject.endswith("/"):
         raw = [version for version in raw if version.key == subject]
     items = audit_items(aws, stack, subject)
-    runs = [run for name in run_names(items, layout, stack) if (run := read_run(aws, stack, name)).versions]
+    marks = in_flight_marks(aws, stack)
+    runs = [
+        run for name in run_names(items, layout, stack) if (run := read_run(aws, stack, name, marks)).versions
+    ]
     tables = deployed.catalog_tables(aws, stack.database)
     tasks = deployed.deployed_glue_tasks(aws, stack)
     values = erasure.source_values(runs, tables)
@@ -385,14 +403,11 @@ def execute(
                 say(f"  deleted {len(replaced_copies)} staged version(s) of {path} below {staging}")
         erase_run = versions_below(aws, stack.conformed_bucket, report_root)
         delete_versions(aws, erase_run)
+    marks = in_flight_marks(aws, stack)
     for done in plan.runs:
         # read again: a recompute or a retry may have added versions since the plan was made
-        bucket, prefix = split_uri(
-            folder(f"s3://{stack.conformed_bucket}/{zone_prefix(stack.family, Zone.REPORTS)}{done.run_id}")
-        )
-        say(
-            f"  deleted run folder {done.run_id}/ ({delete_versions(aws, versions_below(aws, bucket, prefix))} object versions)"
-        )
+        deleted = delete_versions(aws, run_versions(aws, stack, done.run_id, marks))
+        say(f"  deleted run folder {done.run_id}/ ({deleted} object versions)")
     say(f"  deleted {delete_versions(aws, plan.results)} query result version(s)")
     at = timestamp(now())
     for item in plan.items:

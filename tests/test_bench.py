@@ -248,3 +248,13 @@ def test_a_run_without_a_growth_size_takes_the_growth_verdicts_recorded_by_the_l
     rise = _by_metric(verdicts)["growth.csv.time_per_row_rise"]
     assert rise["sizes"] == "1M-5M-20M" and "growth.json of 2026-11-29" in rise["measured"]
     assert _by_metric(verdicts)["e2e_tier_s"]["note"] == "skipped (BENCH_SKIP=tests)"
+
+
+def test_the_duckdb_reference_checks_the_jobs_rules_in_their_order() -> None:
+    # the reference is only a fair yardstick while it quarantines by the same rules as the Spark job
+    from nyc_taxi.steps import quality
+
+    from bench import duckdb_reference
+
+    names = [name for name, _ in duckdb_reference._rules(None)]
+    assert names == [rule.name for rule in quality.rules_for(duckdb_reference.DATASET)]

@@ -2,7 +2,8 @@
 and keeps the audit item.
 
     MarkRunning -> <Step1> (.sync) -> <Step2> (.sync) ... -> ReadRunReport (of the counts step)
-      -> MarkSucceeded (row counts) -> NotifySucceeded -> Succeeded
+      -> MarkSucceeded (row counts, the physical schema read and what was done per column)
+      -> NotifySucceeded -> Succeeded
     any error of those states -> <State>Failed (names the state) -> MarkFailed (state, error, cause)
       -> NotifyFailed -> Failed
 
@@ -69,6 +70,8 @@ SERVICE_RETRY_ERRORS: tuple[str, ...] = (
     "States.Timeout",
 )
 REPORT_COUNTS: tuple[Attr, ...] = (Attr.ROWS_READ, Attr.ROWS_CONFORMED, Attr.ROWS_QUARANTINED)
+# What was read: the counts step's report lists (stored as their JSON text on the audit item).
+REPORT_SCHEMA: tuple[Attr, ...] = (Attr.PHYSICAL_SCHEMA, Attr.COLUMNS)
 
 
 def failure_error(spec: FamilySpec) -> str:
@@ -188,6 +191,12 @@ class Orchestration(Construct):
                     sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(f"$.run_report.report.{count.value}"))
                 )
                 for count in REPORT_COUNTS
+            }
+            | {
+                key: tasks.DynamoAttributeValue.from_string(
+                    sfn.JsonPath.json_to_string(sfn.JsonPath.object_at(f"$.run_report.report.{key.value}"))
+                )
+                for key in REPORT_SCHEMA
             },
         )
         notify_succeeded = self._notify(

@@ -249,3 +249,14 @@ def test_runs_publish_on_glue_and_locally_only_when_asked(
     )
 
     assert calls == ([{"step": "first", "namespace": "DataLakeKit/probe"}] if published else [])
+
+
+@pytest.mark.parametrize("owner", ["yellow_tripdata_2021-05.csv", "legislators/2026-11-29/", "a@b.csv"])
+def test_an_in_flight_mark_names_its_owner_and_run_and_only_its_owner_reads_it_back(owner: str) -> None:
+    from job_family.glue.runtime import arguments
+
+    mark = arguments.in_flight_mark(owner, "run-1")
+    assert "/" not in mark  # one flat folder: no folder named by the source is left behind
+    assert arguments.in_flight_run(mark, owner) == "run-1"
+    assert arguments.in_flight_run(mark, owner + "x") is None
+    assert arguments.in_flight_run(arguments.in_flight_mark("b.csv", "run-1"), "a@b.csv") is None

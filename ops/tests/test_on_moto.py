@@ -307,6 +307,11 @@ def _seed_erase(world: World) -> dict[str, Any]:
             Key=f"{FAMILY}/_reports/{run}/_staging_raw_to_conformed/part-0.parquet",
             Body=b"x",
         )
+    # a run killed while it staged writes leaves its mark, named by its source (`storage.staging_area`)
+    for source, run in (("erase_me_2021-03.csv", base), ("keep_2021-03.csv", "keep-run")):
+        s3.put_object(
+            Bucket=conformed, Key=f"{FAMILY}/_reports/_in_flight/raw_to_conformed/{source}@{run}", Body=b""
+        )
     glue = client("glue")
     for source in ("erase_me_2021-03.csv", "keep_2021-03.csv"):
         folder = f"{FAMILY}/conformed/yellow_tripdata/pickup_year=2021/pickup_month=3/source_key={source}/"
@@ -404,7 +409,10 @@ def test_erase_deletes_every_trace_recomputes_the_months_and_keeps_the_item_eras
     assert "Versions" not in s3.list_object_versions(Bucket=world.outputs["RawBucketName"])
     listed = s3.list_object_versions(Bucket=world.outputs["ConformedBucketName"])
     conformed_keys = [v["Key"] for v in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]]
-    assert conformed_keys and not any("erase_me" in key or "_reports/" in key for key in conformed_keys)
+    assert conformed_keys and not any(
+        "erase_me" in key or ("_reports/" in key and "keep" not in key) for key in conformed_keys
+    )
+    assert f"{FAMILY}/_reports/_in_flight/raw_to_conformed/keep_2021-03.csv@keep-run" in conformed_keys
     assert any("keep_2021-03.csv" in key and "/.spark-staging-1/" in key for key in conformed_keys)
     assert any("keep_2021-03.csv" in key and "/.spark-staging-1/" not in key for key in conformed_keys)
     partitions = {

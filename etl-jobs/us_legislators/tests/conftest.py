@@ -1,4 +1,4 @@
-"""Builders for the us_legislators tests: one valid row per input (as the text `read_json_lines` gives),
+"""Builders for the us_legislators tests: one valid row per input (as the text the framework reads),
 and Spark's ANSI mode set for a block. The SparkSession is the root conftest's `spark` fixture."""
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ TAG = {"persons": "sort_name", "memberships": "area_id", "organizations": "type"
 
 
 def raw_rows(spark: SparkSession, dataset: str, rows: list[Mapping[str, str | None]]) -> DataFrame:
-    """A frame like `read_json_lines` gives: one text column per key, then corrupt_record."""
+    """A frame like a read input file: one text column per key, then corrupt_record."""
     keys = [f.key for f in schemas.fields(dataset)]
     columns = [*keys, schemas.CORRUPT_RECORD]
     data = [tuple({**VALID[dataset], **row}.get(c) for c in columns) for row in rows]

@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from pyspark.sql import SparkSession
+from pyspark.sql import Row, SparkSession
 from us_legislators.steps import lake as inputs
 from us_legislators.steps import schemas, transforms
+
+from job_family.glue.runtime import job_runtime, storage
 
 from .conftest import VALID, raw_rows
 
@@ -49,9 +51,16 @@ def _write(folder: Path, name: str, lines: list[str], *, compress: bool = False)
     return path
 
 
-def _conform(spark: SparkSession, path: Path, dataset: str) -> transforms.ConformedResult:
-    raw = inputs.read_json_lines(spark, str(path), schemas.fields(dataset))
-    return transforms.to_conformed(raw, dataset=dataset, source_file=str(path), run_id="r", delivery_id="d")
+def _conform(
+    spark: SparkSession, path: Path, dataset: str
+) -> tuple[transforms.ConformedResult, list[Row], transforms.Counts]:
+    """The input read and classified as conform_delivery does it: the result, its rows and counts."""
+    with inputs.reading(spark, str(path)) as source:
+        result = transforms.to_conformed(
+            source, dataset=dataset, source_file=str(path), run_id="r", delivery_id="d"
+        )
+        with job_runtime.session_conf(spark, transforms.COUNT_CONF):  # as conform_delivery runs it
+            return result, result.classified.collect(), transforms.count(result)
 
 
 @pytest.mark.parametrize("compress", [False, True], ids=["json", "json.gz"])
@@ -59,9 +68,8 @@ def test_reads_persons_whatever_the_case_order_and_shape_of_their_keys(
     spark: SparkSession, tmp_path: Path, compress: bool
 ) -> None:
     path = _write(tmp_path, "persons.json" + (".gz" if compress else ""), PERSONS_FILE, compress=compress)
-    result = _conform(spark, path, "persons")
-    rows = {r["id"] or r["_raw_name"]: r for r in result.classified.collect()}
-    counts = transforms.count(result)
+    result, classified, counts = _conform(spark, path, "persons")
+    rows = {r["id"] or r["_raw_name"]: r for r in classified}
 
     assert result.extra_columns == ("hobby",)
     assert "images" in result.missing_optional_columns
@@ -79,8 +87,8 @@ def test_reads_persons_whatever_the_case_order_and_shape_of_their_keys(
 def test_reads_numbers_given_as_numbers_or_text_and_quarantines_other_shapes(
     spark: SparkSession, tmp_path: Path
 ) -> None:
-    result = _conform(spark, _write(tmp_path, "organizations.jsonl", ORGS_FILE), "organizations")
-    rows = {r["id"]: r for r in result.classified.collect()}
+    _, classified, _ = _conform(spark, _write(tmp_path, "organizations.jsonl", ORGS_FILE), "organizations")
+    rows = {r["id"]: r for r in classified}
     assert (rows["house"]["seats"], rows["senate"]["seats"]) == (435, 100)
     assert rows["x"]["broken_rules"] == ["unparseable_seats"] and rows["x"]["_raw_seats"] == "[1]"
     assert rows[None]["broken_rules"] == ["malformed_json"]
@@ -88,19 +96,29 @@ def test_reads_numbers_given_as_numbers_or_text_and_quarantines_other_shapes(
 
 def test_merges_spellings_of_one_key_that_differ_by_case(spark: SparkSession, tmp_path: Path) -> None:
     lines = [json.dumps({"id": "a", "name": "A"}), json.dumps({"ID": "b", "NAME": "B"})]
-    raw = inputs.read_json_lines(spark, str(_write(tmp_path, "p.json", lines)), schemas.PERSONS)
-    assert sorted(raw.columns) == ["corrupt_record", "id", "name"]
-    assert sorted(tuple(r) for r in raw.select("id", "name").collect()) == [("a", "A"), ("b", "B")]
+    path = _write(tmp_path, "persons.json", lines)
+    with inputs.reading(spark, str(path)) as source:
+        assert sorted(c.name for c in source.columns) == ["ID", "NAME", "id", "name"]
+        aligned = transforms.align_columns(source, dataset="persons")
+        assert sorted(tuple(r) for r in aligned.frame.select("id", "name").collect()) == [
+            ("a", "A"),
+            ("b", "B"),
+        ]
+    assert sorted((u.name, u.action) for u in aligned.columns if u.conformed in ("id", "name")) == [
+        ("ID", "renamed"), ("NAME", "renamed"), ("id", "kept"), ("name", "kept")
+    ]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "lines", [[], ["not json", "{oops", "null", "\u00a0"]], ids=["empty file", "every line malformed"]
-)
-def test_a_file_without_any_json_object_is_read_not_failed(
-    spark: SparkSession, tmp_path: Path, lines: list[str]
+def test_a_file_of_blank_lines_has_no_rows_and_one_without_any_json_object_is_unreadable(
+    spark: SparkSession, tmp_path: Path
 ) -> None:
-    result = _conform(spark, _write(tmp_path, "persons.json", lines), "persons")
-    assert [r["broken_rules"] for r in result.classified.collect()] == [["malformed_json"]] * len(lines)
+    _, classified, counts = _conform(spark, _write(tmp_path, "persons.json", ["", " \t"]), "persons")
+    assert classified == [] and (counts.rows_read, counts.rows_conformed) == (0, 0)
+    garbage = _write(tmp_path, "organizations.json", ["not json", "{oops", "null", "\u00a0"])
+    with pytest.raises(
+        storage.UnreadableInputError, match=r"organizations\.json holds no JSON object on any line"
+    ):
+        _conform(spark, garbage, "organizations")
 
 
 def test_aligns_keys_case_insensitively_in_any_order(spark: SparkSession) -> None:
@@ -158,13 +176,15 @@ def test_split_gives_the_declared_columns_and_types(spark: SparkSession, dataset
         assert frame_.count() == 1
 
 
-def test_stops_on_a_missing_required_key_naming_the_input_and_the_key(spark: SparkSession) -> None:
+def test_stops_on_a_missing_required_key_naming_the_file_the_key_and_the_fix(spark: SparkSession) -> None:
     frame = spark.createDataFrame([("Ann", "1950")], "name string, birth_date string")
     with pytest.raises(
-        transforms.MissingKeysError,
-        match=r"persons file lacks required key\(s\) id on every line.*named persons\.json",
+        storage.UnreadableInputError,
+        match=r"^d/persons\.json lacks required key\(s\) id of Popolo persons on every line \(its keys: "
+        r"name, birth_date\); deliver the persons file .* as persons\.json in the delivery folder; "
+        r"nothing was written$",
     ):
-        transforms.align_columns(frame, dataset="persons")
+        transforms.align_columns(frame, dataset="persons", source_file="d/persons.json")
 
 
 def test_finds_each_input_of_a_delivery_in_any_accepted_format(spark: SparkSession, tmp_path: Path) -> None:
@@ -182,11 +202,13 @@ def test_refuses_a_delivery_missing_an_input_or_holding_two_files_of_one(
 ) -> None:
     for name in ("persons.json", "memberships.json"):
         (tmp_path / name).write_text("")
-    with pytest.raises(FileNotFoundError, match=r"no organizations file: expected organizations\.json or"):
+    with pytest.raises(
+        storage.UnreadableInputError, match=r"has no organizations file; upload organizations\.json or"
+    ):
         inputs.find_delivery_files(spark, str(tmp_path))
     (tmp_path / "organizations.json").write_text("")
     (tmp_path / "persons.jsonl").write_text("")
-    with pytest.raises(ValueError, match="2 persons files"):
+    with pytest.raises(storage.UnreadableInputError, match="has 2 persons files"):
         inputs.find_delivery_files(spark, str(tmp_path))
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from pyspark.sql import SparkSession
-from us_legislators.steps import quality, transforms
+from us_legislators.steps import quality, schemas, transforms
 
 from .conftest import TAG, ansi_mode, by_tag, raw_rows, references
 
@@ -56,6 +56,14 @@ BROKEN: list[tuple[str, str, Override]] = [
     ("organizations", "unparseable_identifiers", {"identifiers": "Q11701"}),
     ("organizations", "unparseable_links", {"links": '{"url": "https://house.gov"}'}),
     ("organizations", "malformed_json", {"id": None, "name": None, "corrupt_record": "not json"}),
+]
+# A JSON object or array where text is declared, one case per text key (but the key that tags the rows
+# here, whose case is in test_bad_json_values).
+BROKEN += [
+    (dataset, f"unparseable_{field.name}", {field.name: '{"a": 1}' if i % 2 else '["a", "b"]'})
+    for dataset in ("persons", "memberships", "organizations")
+    for i, field in enumerate(schemas.fields(dataset))
+    if field.hive_type == schemas.STRING and not field.partial_date and field.name != TAG[dataset]
 ]
 # Edge values that are valid: (input, why, override).
 ACCEPTED: list[tuple[str, str, Override]] = [
@@ -132,7 +140,11 @@ def test_every_rule_has_a_case() -> None:
     }
     covered = {(d, rule) for d, rule, _ in BROKEN}
     # duplicate_id needs two rows: test_quarantines_every_copy_of_a_duplicate_id
-    assert declared - covered == {("persons", "duplicate_id"), ("organizations", "duplicate_id")}
+    assert declared - covered == {
+        ("persons", "duplicate_id"),
+        ("organizations", "duplicate_id"),
+        *((dataset, f"unparseable_{tag}") for dataset, tag in TAG.items()),
+    }
 
 
 def test_keeps_partial_dates_as_delivered_and_parses_typed_values(

@@ -233,8 +233,11 @@ def test_report_has_the_framework_keys(lake: dict[str, Any]) -> None:
     report = lake["conformed"]["r1"]
     for key in ("step", "run_id", "dataset", "source_path", "rows_read", "rows_conformed", "rows_quarantined",
                 "rows_written", "quarantined_by_rule", "partitions", "extra_columns", "missing_optional_columns",
-                "outputs", "catalog", "durations_s", "inputs"):  # fmt: skip
+                "outputs", "catalog", "durations_s", "inputs", "physical_schema", "columns"):  # fmt: skip
         assert key in report
+    for dataset in schemas.DATASET_NAMES:
+        assert {"file", "physical_schema", "columns"} <= set(report["inputs"][dataset])
+        assert report["inputs"][dataset]["file"]["format"] == "json"
     assert report["partitions"] == [{"delivery_id": "d1"}]
     assert Path(report["report_path"]).exists()
     assert not any(Path(lake["lake"].paths["report_path"], "r1").glob("_staging_*"))

@@ -7,7 +7,9 @@ Attributes (all optional except the key, `status` and `updated_at`):
 - identity: `bucket`, `key`, `version_id`, `size_bytes`, `dataset`, `file_format`
 - lifecycle: `status` (one of `Status`), `received_at`, `updated_at`, `history` (a list of
   `{status, at}` maps, appended on each transition)
-- run: `execution_name`, `execution_arn`, `rows_read`, `rows_conformed`, `rows_quarantined`
+- run: `execution_name`, `execution_arn`, `rows_read`, `rows_conformed`, `rows_quarantined`,
+  `physical_schema` and `columns` (JSON text of the run report's lists: the columns the file stored with
+  their types as stored, and what was done with each: kept, cast, renamed, missing, extra)
 - failure: `reason` (why an object was REJECTED), `failed_state`, `error`, `cause` (FAILED)
 """
 
@@ -54,6 +56,8 @@ class Attr(StrEnum):
     ROWS_READ = "rows_read"
     ROWS_CONFORMED = "rows_conformed"
     ROWS_QUARANTINED = "rows_quarantined"
+    PHYSICAL_SCHEMA = "physical_schema"
+    COLUMNS = "columns"
     REASON = "reason"
     FAILED_STATE = "failed_state"
     ERROR = "error"

@@ -135,6 +135,17 @@ class CatalogUpdate:
     deletes: Sequence[Mapping[str, object]] = ()
 
 
+def withdraw(glue_factory: Any, *, database: str, updates: Sequence[CatalogUpdate]) -> None:
+    """Remove the partitions a run is about to replace (`CatalogUpdate.deletes`) before it moves their
+    folders, so readers of the catalog see none of them while the folders change, never a half; the
+    run registers the new ones with `apply`. Skipped without a database."""
+    if not database or not any(update.deletes for update in updates):
+        return
+    glue = glue_factory()
+    for update in updates:
+        delete_partitions(glue, database=database, spec=update.spec, partitions=update.deletes)
+
+
 def apply(glue_factory: Any, *, database: str, updates: Sequence[CatalogUpdate]) -> dict[str, Any]:
     """Apply the updates, or skip them all when no database is given (runs on plain files).
 

@@ -16,14 +16,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark.sql import SparkSession
 
 from job_family.glue.runtime import report
+from job_family.glue.runtime.session_settings import (
+    session_conf as session_conf,  # re-exported: steps use job_runtime.session_conf
+)
 from job_family.spec import ROW_COUNT_METRICS, StepSpec
 
 log = logging.getLogger(__name__)
@@ -77,22 +79,6 @@ def start(contract: StepSpec, argv: list[str] | None = None) -> JobRun:
     for key, value in SESSION_CONF.items():
         spark.conf.set(key, value)
     return JobRun(args=glue_args, spark=spark, commit=job.commit, on_glue=True)
-
-
-@contextmanager
-def session_conf(spark: SparkSession, conf: Mapping[str, str]) -> Iterator[None]:
-    """Runtime SQL settings for the block only; the previous values (or defaults) come back after it."""
-    before: dict[str, str | None] = {key: spark.conf.get(key, None) for key in conf}
-    for key, value in conf.items():
-        spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        for key, previous in before.items():
-            if previous is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, previous)
 
 
 def run_job(

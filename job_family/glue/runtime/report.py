@@ -7,6 +7,12 @@ rows_conformed + rows_quarantined, checked before anything is written), `quarant
 ({rule: rows}; a row breaking two rules counts for both), `rows_written` == `rows_conformed`,
 `source_key`, `file_month`, `extra_columns`, `missing_optional_columns`, `partitions_removed`.
 conformed_to_purpose_built adds `rows_by_rule` ({rule: rows written}).
+
+The counts step of every family (the one the state machine reads) also records what it read, which the
+audit item keeps: `physical_schema` ([{name, type}]: the columns the file stored, with their types as
+stored) and `columns` ([{name, type, conformed, conformed_type, action, note}]: what was done with each,
+`action` one of `storage.KEPT`, `CAST`, `RENAMED`, `MISSING`, `EXTRA`), and `file` (facts about the
+file: format, bytes, compression, ...).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ outputs, its notifications captured, the SQS -> Lambda pollers started. Then, wh
 trigger:
 
 - each sample file (per object) or the sample delivery (per delivery) of `FamilySpec.sample_files`
-  reaches SUCCEEDED with rows_read == rows_conformed + rows_quarantined, and is notified SUCCEEDED;
+  reaches SUCCEEDED with rows_read == rows_conformed + rows_quarantined, its audit item holds the
+  physical schema read and what was done per column, and it is notified SUCCEEDED;
 - the same `Object Created` event delivered twice starts one execution and leaves the audit item as it was;
 - an object of an unknown dataset (per object) / a file that is no dataset file of a delivery (per
   delivery) is REJECTED with a reason naming it, starts nothing, and is notified;
@@ -25,6 +26,7 @@ and the repository's cross-family test.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -197,6 +199,12 @@ def test_each_sample_succeeds_with_its_rows_reconciled_and_is_notified(
         read = item[Attr.ROWS_READ.value]
         assert read > 0
         assert read == item[Attr.ROWS_CONFORMED.value] + item[Attr.ROWS_QUARANTINED.value], item
+        # what was read: the columns as stored, and what was done with each of them
+        stored = json.loads(item[Attr.PHYSICAL_SCHEMA.value])
+        uses = json.loads(item[Attr.COLUMNS.value])
+        assert stored and all(set(column) >= {"name", "type"} for column in stored), stored
+        assert {(c["name"], c["type"]) for c in stored} <= {(u["name"], u["type"]) for u in uses}, uses
+        assert {u["action"] for u in uses} <= {"kept", "cast", "renamed", "missing", "extra"}, uses
         succeeded = [
             notification["message"]
             for notification in e2e_family.notifications_about(upload)

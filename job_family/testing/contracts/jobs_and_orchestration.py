@@ -256,6 +256,19 @@ def test_succeeded_item_stores_the_row_counts_of_the_run_report(states: dict[str
         assert f"{placeholder} = {placeholder.replace('#', ':')}" in parameters["UpdateExpression"]
 
 
+def test_succeeded_item_stores_what_the_run_read_and_did_per_column(states: dict[str, Any]) -> None:
+    parameters = states["MarkSucceeded"]["Parameters"]
+    names = parameters["ExpressionAttributeNames"]
+    values = parameters["ExpressionAttributeValues"]
+
+    for key in ("physical_schema", "columns"):
+        placeholder = next(name for name, value in names.items() if value == key)
+        assert values[placeholder.replace("#", ":")] == {
+            "S.$": f"States.JsonToString($.run_report.report.{key})"
+        }
+        assert f"{placeholder} = {placeholder.replace('#', ':')}" in parameters["UpdateExpression"]
+
+
 def test_state_machine_logs_everything_and_traces(dev_template: dict[str, Any]) -> None:
     [machine] = resources(dev_template, "AWS::StepFunctions::StateMachine").values()
     props = machine["Properties"]

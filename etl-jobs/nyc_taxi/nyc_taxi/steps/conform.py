@@ -1,15 +1,23 @@
 """raw -> conformed: pure DataFrame transforms (no I/O, no awsglue).
 
-1. `align_columns` matches a file's columns to the dataset's published columns (case-insensitive, so
-   `Airport_fee` and `airport_fee` are one column), renames them to snake_case, adds the optional columns
-   a file lacks as nulls, reports the unexpected ones, and stops on a missing required column.
-2. `classify` parses every column into its conformed type, keeping the text it came from, and tags each
-   row with the names of the quality rules it broke (`quality.rules_for`).
+1. `align_columns` matches the columns a file stores (`storage.InputFile`, read by the framework by name
+   and meaning) to the dataset's published columns, case-insensitively (`Airport_fee` is `airport_fee`),
+   in any order; adds the optional columns a file lacks as nulls; keeps the unexpected ones out (reported);
+   and stops with `storage.UnreadableInputError` on a missing required column. Two columns of one file
+   that name the same column (`airport_fee` and `Airport_fee`, as pandas writes months concatenated) are
+   merged: the first non-empty value counts, and a row where they differ is quarantined
+   (`conflicting_values`). Every column's fate is recorded for the run report (`ColumnUse`).
+2. `classify` turns every column into its conformed type by meaning, whatever its stored type: integers
+   from any integer, whole decimals or whole floats in range, or text; money from any number or text;
+   timestamps from Parquet timestamps (wall-clock as stored; UTC instants become New York time) or from
+   text in the forms `job_family.glue.runtime.values` accepts. It keeps the text each value came from and
+   tags each row with the quality rules it broke (`quality.rules_for`).
 3. `to_conformed` splits the classified rows: valid ones typed, with pickup year/month partitions;
    invalid ones as text with `broken_rules`. Both carry the source file, the run id and the source key.
 
-A value that does not parse never becomes a silent null: parsing uses `try_cast` (null on failure, in
-ANSI mode too) and the `unparseable_<column>` rule compares the parsed value with the text.
+A value that does not convert never becomes a silent null and never fails the file: conversions use
+`try_cast` or checked parts (null on failure, in ANSI mode too) and the `unparseable_<column>` rule
+compares the converted value with the text.
 """
 
 from __future__ import annotations
@@ -23,13 +31,23 @@ from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame, Observation
 from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
-from pyspark.sql.types import ArrayType, StringType
+from pyspark.sql.types import (
+    ArrayType,
+    DataType,
+    DecimalType,
+    DoubleType,
+    FloatType,
+    IntegralType,
+    StringType,
+    TimestampNTZType,
+    TimestampType,
+)
 
+from job_family.glue.runtime import storage, values
 from nyc_taxi.steps import quality, schemas
 
-# Timestamps: whatever Spark's cast accepts (ISO `2021-01-01 00:30:10`, with `T`, with fractions),
-# then the US format some older TLC exports used.
-_TIMESTAMP_FALLBACK_FORMATS = ("MM/dd/yyyy hh:mm:ss a", "MM/dd/yyyy HH:mm:ss", "MM/dd/yyyy HH:mm")
+# TLC's times are New York wall-clock times; an instant (a timestamp with an offset) is converted to it.
+LOCAL_ZONE = "America/New_York"
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 _SAFE_KEY = re.compile(r"[^A-Za-z0-9._-]+")
 _MONTH_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?!\d)")
@@ -43,9 +61,19 @@ BROKEN_RULES = "broken_rules"
 # attempt also saves compiling it (~1.5 s a run). Only for this stage: aggregations are faster whole-stage.
 CLASSIFY_CONF = {"spark.sql.codegen.wholeStage": "false"}
 
+# What was done with each column, for the run report: the framework's record and actions.
+ColumnUse = storage.ColumnUse
+KEPT, CAST, RENAMED, MISSING, EXTRA = (
+    storage.KEPT,
+    storage.CAST,
+    storage.RENAMED,
+    storage.MISSING,
+    storage.EXTRA,
+)
 
-class MissingColumnsError(ValueError):
-    """A file lacks columns the dataset requires."""
+# A file lacks columns the dataset requires: the framework's one error for files that cannot be read
+# (its type name is what the audit item's cause starts with).
+MissingColumnsError = storage.UnreadableInputError
 
 
 @dataclass(frozen=True)
@@ -53,6 +81,7 @@ class AlignedColumns:
     frame: DataFrame
     extra_columns: tuple[str, ...]
     missing_optional_columns: tuple[str, ...]
+    columns: tuple[ColumnUse, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +92,7 @@ class ConformedResult:
     rules: tuple[str, ...]
     extra_columns: tuple[str, ...]
     missing_optional_columns: tuple[str, ...]
+    columns: tuple[ColumnUse, ...] = ()
 
 
 def source_key(source_path: str, *, dataset: str) -> str:
@@ -85,69 +115,223 @@ def file_month_from_name(source_path: str) -> quality.FileMonth | None:
     return quality.FileMonth(year, month) if 1 <= month <= 12 else None
 
 
-def align_columns(raw: DataFrame, *, dataset: str) -> AlignedColumns:
+def _quoted(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _as_input(raw: storage.InputFile | DataFrame, source_file: str) -> storage.InputFile:
+    return raw if isinstance(raw, storage.InputFile) else storage.frame_input(raw, source_file)
+
+
+def _listed(names: list[str], limit: int = 25) -> str:
+    shown = ", ".join(names[:limit]) or "no columns"
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def align_columns(
+    raw: storage.InputFile | DataFrame, *, dataset: str, source_file: str = ""
+) -> AlignedColumns:
+    """One column per conformed column (the stored value, typed as read) and its text under
+    `quality.raw_name(...)`, plus `storage.ROW_PROBLEM` and `quality.CONFLICTS`."""
+    source = _as_input(raw, source_file or "the file")
     specs = schemas.raw_columns(dataset)
-    by_lower: dict[str, str] = {}
-    for column in raw.columns:
-        key = column.strip().lower()
-        if key in by_lower:
-            raise ValueError(
-                f"columns {by_lower[key]!r} and {column!r} differ only by case or spaces: "
-                "keep one of them in the file"
-            )
-        by_lower[key] = column
-    missing_required = [s.published for s in specs if s.required and s.published.lower() not in by_lower]
+    by_key: dict[str, list[storage.StoredColumn]] = {}
+    for column in source.columns:
+        by_key.setdefault(column.name.strip().lower(), []).append(column)
+    missing_required = [s.published for s in specs if s.required and s.published.lower() not in by_key]
     if missing_required:
-        raise MissingColumnsError(
-            f"{dataset} file lacks required column(s) {', '.join(missing_required)}; found "
-            f"{', '.join(raw.columns) or 'no columns'}. Expected the TLC {dataset} columns "
-            f"({', '.join(s.published for s in specs)}); is the dataset folder right?"
+        found = [c.name for c in source.columns]
+        action = (
+            f"upload it with TLC's {dataset} header row, or under the folder of the dataset it belongs to"
         )
+        if not any(s.published.lower() in by_key for s in specs):
+            raise MissingColumnsError(
+                source.path,
+                f"has none of the {dataset} column names on its header line (it starts: {_listed(found, 5)})",
+                action,
+            )
+        raise MissingColumnsError(
+            source.path,
+            f"lacks required column(s) {', '.join(missing_required)} of {dataset} "
+            f"(it has {len(found)}: {_listed(found)})",
+            action,
+        )
+    types = {c.field: source.frame.schema[c.field].dataType for c in source.columns if c.field}
     known = {s.published.lower() for s in specs}
     selected: list[Column] = []
+    conflicts: list[Column] = []
+    uses: list[ColumnUse] = []
     missing_optional: list[str] = []
     for spec in specs:
-        present = by_lower.get(spec.published.lower())
-        if present is None:
+        present = by_key.get(spec.published.lower(), [])
+        unreadable = [c for c in present if c.field is None]
+        if unreadable:
+            column = unreadable[0]
+            raise storage.UnreadableInputError(
+                source.path,
+                f"stores column {column.name} as {column.stored_type}, which cannot be read ({column.unreadable})",
+                f"store {column.name} as a {_kind(spec.hive_type)} and upload the file again",
+            )
+        if not present:
             missing_optional.append(spec.published)
-            selected.append(F.lit(None).cast(StringType()).alias(spec.name))
-        else:
-            selected.append(F.col(f"`{present}`").alias(spec.name))
-    extra = tuple(sorted(c for c in raw.columns if c.strip().lower() not in known))
-    return AlignedColumns(raw.select(*selected), extra, tuple(missing_optional))
+            selected += [
+                F.lit(None).cast(StringType()).alias(spec.name),
+                F.lit(None).cast(StringType()).alias(quality.raw_name(spec.name)),
+            ]
+            uses.append(
+                ColumnUse(spec.published, None, spec.name, spec.hive_type, MISSING, "null in every row")
+            )
+            continue
+        value, text, conflict = _merged(present, types)
+        selected += [value.alias(spec.name), text.alias(quality.raw_name(spec.name))]
+        if conflict is not None:
+            conflicts.append(F.when(conflict, F.lit(spec.name)))
+        for i, column in enumerate(present):
+            uses.append(_use(column, spec, types[column.field] if column.field else None, merged=i > 0))
+    extra = [c for c in source.columns if c.name.strip().lower() not in known]
+    for column in extra:
+        uses.append(
+            ColumnUse(column.name, column.stored_type, None, None, EXTRA, column.unreadable or "not written")
+        )
+    order = {id(c): i for i, c in enumerate(source.columns)}
+    uses.sort(key=lambda use: _file_position(use, source.columns, order))
+    conflict_names = F.concat_ws(", ", *conflicts) if conflicts else F.lit("")
+    frame = source.frame.select(
+        *selected,
+        F.col(storage.ROW_PROBLEM),
+        F.when(conflict_names != "", conflict_names).alias(quality.CONFLICTS),
+    )
+    return AlignedColumns(frame, tuple(sorted(c.name for c in extra)), tuple(missing_optional), tuple(uses))
 
 
-def _parsed(name: str, hive_type: str) -> Column:
-    column = f"`{name}`"
-    if hive_type == schemas.INT:
-        number = F.expr(f"try_cast({column} AS double)")
-        whole = number.isNotNull() & (number == F.floor(number)) & number.between(_INT_MIN, _INT_MAX)
-        return F.when(whole, number.cast("int"))
-    if hive_type == schemas.DOUBLE:
-        number = F.expr(f"try_cast({column} AS double)")
-        return F.when(~F.isnan(number) & (F.abs(number) < F.lit(float("inf"))), number)
-    if hive_type == schemas.TIMESTAMP:
-        text = F.trim(F.col(column).cast("string"))
-        fallbacks = [F.try_to_timestamp(text, F.lit(fmt)) for fmt in _TIMESTAMP_FALLBACK_FORMATS]
-        return F.coalesce(F.expr(f"try_cast({column} AS timestamp)"), *fallbacks)
+def _file_position(use: ColumnUse, columns: tuple[storage.StoredColumn, ...], order: dict[int, int]) -> int:
+    if use.action == MISSING:
+        return len(columns)
+    for column in columns:
+        if column.name == use.name and column.stored_type == use.type:
+            return order[id(column)]
+    return len(columns)
+
+
+def _kind(hive_type: str) -> str:
+    return {
+        schemas.TIMESTAMP: "timestamp (or text such as 2021-01-01 00:30:10)",
+        schemas.INT: "integer",
+        schemas.DOUBLE: "number",
+        schemas.STRING: "text",
+    }.get(hive_type, "number")
+
+
+def _merged(
+    present: list[storage.StoredColumn], types: dict[str, DataType]
+) -> tuple[Column, Column, Column | None]:
+    """(value, text, conflict) of the file columns that name one conformed column."""
+    texts = [
+        F.coalesce(F.col(c.text), F.col(c.field).cast("string")) if c.text else F.col(c.field).cast("string")
+        for c in present
+        if c.field
+    ]
+    fields = [c.field for c in present if c.field]
+    if len(fields) == 1:
+        return F.col(fields[0]), texts[0], None
+    same_type = len({types[f].simpleString() for f in fields}) == 1
+    blank = [t.isNull() | (F.trim(t) == "") for t in texts]
+    text = F.coalesce(*[F.when(~b, t) for b, t in zip(blank, texts, strict=True)])
+    value = (
+        F.coalesce(*[F.when(~b, F.col(f)) for b, f in zip(blank, fields, strict=True)]) if same_type else text
+    )
+    pairs = [
+        ~blank[i] & ~blank[j] & (F.trim(texts[i]) != F.trim(texts[j]))
+        for i in range(len(texts))
+        for j in range(i + 1, len(texts))
+    ]
+    return value, text, functools.reduce(operator.or_, pairs)
+
+
+def _use(
+    column: storage.StoredColumn, spec: schemas.RawColumn, read_as: DataType | None, *, merged: bool
+) -> ColumnUse:
+    notes = [column.note] if column.note else []
+    if isinstance(read_as, TimestampType) and spec.hive_type == schemas.TIMESTAMP:
+        notes.append(f"UTC instants converted to {LOCAL_ZONE} wall-clock time")
+    if merged:
+        notes.append(f"merged with the first column named {spec.published}; differing values quarantined")
+    if column.name != spec.published:
+        action = RENAMED
+    elif read_as is not None and read_as.simpleString() == spec.hive_type:
+        action = KEPT
+    else:
+        action = CAST
+    return ColumnUse(column.name, column.stored_type, spec.name, spec.hive_type, action, "; ".join(notes))
+
+
+def _try_cast(sql: str, hive_type: str) -> Column:
+    return F.expr(f"try_cast({sql} AS {hive_type})")
+
+
+def _whole_int(number: Column) -> Column:
+    """An int from a number holding a whole value in the int range, else null (NaN and infinities are
+    out of every range)."""
+    return F.when(number.between(_INT_MIN, _INT_MAX) & (number == F.floor(number)), number.cast("int"))
+
+
+def _finite(number: Column) -> Column:
+    return F.when(~F.isnan(number) & (F.abs(number) < F.lit(float("inf"))), number)
+
+
+def _parsed(name: str, hive_type: str, read_as: DataType) -> Column:
+    """The conformed value of column `name` (read as `read_as`) by meaning; null when it is not one."""
+    value = F.col(_quoted(name))
+    text_sql = f"trim({_quoted(quality.raw_name(name))})"
+    is_text = isinstance(read_as, StringType)
+    # a float's digits as written (2.1f is 2.0999999046325684 as a double)
+    as_written = f"cast({_quoted(name)} AS string)" if isinstance(read_as, FloatType) else _quoted(name)
     if hive_type == schemas.STRING:
-        return F.trim(F.col(column).cast("string"))
-    # decimals (money): an overflow or a non-number gives null, caught by unparseable_<column>
-    return F.expr(f"try_cast({column} AS {hive_type})")
+        return F.trim(value.cast("string"))
+    if hive_type == schemas.TIMESTAMP:
+        if isinstance(read_as, TimestampNTZType):
+            return value.cast("timestamp")
+        if isinstance(read_as, TimestampType):
+            return F.from_utc_timestamp(value, LOCAL_ZONE)
+        if is_text:
+            return values.timestamp_from_text(quality.raw_name(name), local_zone=LOCAL_ZONE)
+        return F.lit(None).cast("timestamp")  # a date, a bare number, a boolean: not a time
+    numeric = isinstance(read_as, IntegralType | DecimalType | DoubleType | FloatType)
+    if hive_type == schemas.INT:
+        if isinstance(read_as, IntegralType):
+            return F.when(value.between(_INT_MIN, _INT_MAX), value.cast("int"))
+        if isinstance(read_as, DecimalType):
+            return F.when(value.between(_INT_MIN, _INT_MAX) & (value == F.floor(value)), value.cast("int"))
+        if numeric:
+            return _whole_int(_try_cast(as_written, "double"))
+        if is_text:
+            return _whole_int(_try_cast(text_sql, "double"))
+        return F.lit(None).cast("int")
+    if hive_type == schemas.DOUBLE:
+        if numeric:
+            return _finite(_try_cast(as_written, "double"))
+        if is_text:
+            return _finite(_try_cast(text_sql, "double"))
+        return F.lit(None).cast("double")
+    # decimals (money): an overflow, a NaN or a non-number gives null, caught by unparseable_<column>
+    if numeric:
+        return _try_cast(as_written, hive_type)
+    if is_text:
+        return _try_cast(text_sql, hive_type)
+    return F.lit(None).cast(hive_type)
 
 
 def classify(
     aligned: DataFrame, *, dataset: str, file_month: quality.FileMonth | None
 ) -> tuple[DataFrame, tuple[quality.QualityRule, ...]]:
-    """Parsed columns, their text under `quality.raw_name(...)`, and `broken_rules` (array of names)."""
+    """Parsed columns, their text under `quality.raw_name(...)`, and `broken_rules` (array of names).
+    `aligned` is `align_columns(...).frame`."""
     specs = schemas.raw_columns(dataset)
-    with_text = aligned.select(
-        *[F.col(s.name) for s in specs],
-        *[F.col(s.name).cast("string").alias(quality.raw_name(s.name)) for s in specs],
-    )
-    parsed = with_text.select(
-        *[_parsed(s.name, s.hive_type).alias(s.name) for s in specs],
-        *[F.col(quality.raw_name(s.name)) for s in specs],
+    parsed = aligned.select(
+        *[_parsed(s.name, s.hive_type, aligned.schema[s.name].dataType).alias(s.name) for s in specs],
+        *[F.col(quality.raw_name(s.name)).cast("string").alias(quality.raw_name(s.name)) for s in specs],
+        storage.ROW_PROBLEM,
+        quality.CONFLICTS,
     )
     rules = quality.rules_for(dataset)
     context = quality.RuleContext(file_month=file_month)
@@ -166,14 +350,15 @@ def classify(
 
 
 def to_conformed(
-    raw: DataFrame,
+    raw: storage.InputFile | DataFrame,
     *,
     dataset: str,
     source_file: str,
     run_id: str,
     file_month: quality.FileMonth | None,
 ) -> ConformedResult:
-    aligned = align_columns(raw, dataset=dataset)
+    """`raw`: the file as `storage.read_input` read it, or a frame of its columns (tests)."""
+    aligned = align_columns(raw, dataset=dataset, source_file=source_file)
     classified, rules = classify(aligned.frame, dataset=dataset, file_month=file_month)
     classified = classified.withColumns(
         {
@@ -200,6 +385,7 @@ def to_conformed(
         rules=tuple(rule.name for rule in rules),
         extra_columns=aligned.extra_columns,
         missing_optional_columns=aligned.missing_optional_columns,
+        columns=aligned.columns,
     )
 
 

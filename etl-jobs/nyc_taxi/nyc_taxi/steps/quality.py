@@ -7,7 +7,9 @@ all the others go to the conformed table. Predicates are null-safe: a rule that 
 `unparseable_<column>` rule, and not again by the range rules that read it.
 
 The rules see two columns per conformed column: the parsed value under the conformed name, and the text
-the file held under `raw_name(name)`.
+the file held under `raw_name(name)`; and two about the whole row: `storage.ROW_PROBLEM` (a CSV row with
+more values than its header names) and `CONFLICTS` (conformed columns that two columns of the file name
+with different values).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import datetime, timedelta
 from pyspark.sql import Column
 from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
 
+from job_family.glue.runtime import storage
 from nyc_taxi.steps import schemas
 
 # TLC taxi zones are numbered 1..265 (reference/taxi_zone_lookup.csv; 264 and 265 are "Unknown").
@@ -31,6 +34,7 @@ PASSENGERS_MAX = 9
 FILE_MONTH_TOLERANCE = timedelta(days=1)
 
 RAW_PREFIX = "_raw_"
+CONFLICTS = "_conflicting_columns"
 
 
 def raw_name(name: str) -> str:
@@ -110,6 +114,18 @@ def _outside_file_month(context: RuleContext) -> Column:
 
 
 _ROW_RULES: tuple[QualityRule, ...] = (
+    QualityRule(
+        "malformed_row",
+        "the CSV row holds more values than the header names (a value with an unquoted delimiter shifts "
+        "the columns after it)",
+        lambda _: F.col(storage.ROW_PROBLEM).isNotNull(),
+    ),
+    QualityRule(
+        "conflicting_values",
+        "two columns of the file name the same column (e.g. airport_fee and Airport_fee) and hold "
+        "different values",
+        lambda _: F.col(CONFLICTS).isNotNull(),
+    ),
     QualityRule("pickup_missing", "the pickup time is empty", _missing("pickup_datetime")),
     QualityRule("dropoff_missing", "the drop-off time is empty", _missing("dropoff_datetime")),
     QualityRule(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,26 +20,13 @@ import pytest
 from nyc_taxi.steps import sample_data, schemas
 
 from job_family.audit.runtime.item import Attr, Status
-from job_family.testing.contracts.e2e import LocalFamily, deployed_families
-from job_family.testing.family import FamilyUnderTest
+from job_family.testing.contracts.e2e import LocalFamily
 from local_aws.flow import Upload
 
 DATASET = "yellow_tripdata"
 ROWS = 300
 MONTH = (2021, 3)  # the generated file's month: the TLC sample's is January
 TLC_SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "yellow_tripdata_2021-01_head50.csv"
-
-
-@pytest.fixture(scope="module")
-def lake(
-    family_under_test: FamilyUnderTest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LocalFamily]:
-    with deployed_families(
-        [family_under_test],
-        work_dir=tmp_path_factory.mktemp("e2e_nyc_taxi_flow"),
-        assemblies=tmp_path_factory.getbasetemp() / "assemblies",
-    ) as deployed:
-        yield deployed.families[family_under_test.spec.name]
 
 
 @pytest.fixture(scope="module")

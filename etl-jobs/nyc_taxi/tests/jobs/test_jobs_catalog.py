@@ -139,7 +139,8 @@ def test_raw_to_conformed_keeps_the_catalog_current_across_reruns(
     write_csv(path, {}, {"fare_amount": "-1"})
     second = raw_to_conformed.run(spark, source_path=str(path), run_id="b", **arguments)
     assert second["catalog"]["tables"] == [
-        {"table": "yellow_tripdata", "created": 0, "updated": 1, "deleted": 1},
+        # the file's partitions were withdrawn before its folders changed: January is registered again
+        {"table": "yellow_tripdata", "created": 1, "updated": 0, "deleted": 1},
         {"table": "yellow_tripdata_quarantine", "created": 1, "updated": 0, "deleted": 0},
     ]
     assert list(partitions(glue, "yellow_tripdata")) == [("2021", "1", "yellow_tripdata_2021-01.csv")]

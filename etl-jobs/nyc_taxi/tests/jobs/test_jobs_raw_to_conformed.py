@@ -218,7 +218,7 @@ def test_counts_that_do_not_reconcile_write_nothing_and_remove_the_staged_copy(
     assert _run_folder(tmp_path / "out") == []
 
 
-def test_csv_header_is_read_without_a_spark_job_bom_and_gzip_included(
+def test_csv_header_is_read_by_name_bom_gzip_and_quoted_names_included(
     spark: SparkSession, tmp_path: Path
 ) -> None:
     from job_family.glue.runtime import storage
@@ -227,27 +227,104 @@ def test_csv_header_is_read_without_a_spark_job_bom_and_gzip_included(
     plain.write_text(
         '\ufeffVendorID, tpep_pickup_datetime ,"a,b"\n1,2021-01-01 00:00:00,x\n', encoding="utf-8"
     )
-    assert storage.csv_header(spark, str(plain)) == ["VendorID", " tpep_pickup_datetime ", "a,b"]
+    with storage.reading(spark, str(plain)) as source:
+        assert [c.name for c in source.columns] == ["VendorID", " tpep_pickup_datetime ", "a,b"]
+        assert source.physical_schema()[2] == {"name": "a,b", "type": "text"}
+        assert source.details["byte_order_mark"] is True
+        assert source.frame.collect()[0][source.columns[2].field] == "x"
     packed = Path(write_csv(tmp_path / "yellow_tripdata_2021-01.csv.gz", {}, gz=True))
-    assert storage.csv_header(spark, str(packed)) == list(VALID_YELLOW)
-    assert storage.read_input(spark, str(plain)).columns == ["VendorID", " tpep_pickup_datetime ", "a,b"]
-    assert storage.read_input(spark, str(plain)).collect()[0]["a,b"] == "x"
+    with storage.reading(spark, str(packed)) as source:
+        assert [c.name for c in source.columns] == list(VALID_YELLOW)
+        assert source.details["compression"] == "gzip"
 
 
-def test_csv_without_a_header_or_with_repeated_names_is_left_to_spark(
+def test_csv_names_that_repeat_are_one_column_and_an_empty_file_is_unreadable(
     spark: SparkSession, tmp_path: Path
 ) -> None:
     from job_family.glue.runtime import storage
 
-    empty = tmp_path / "empty.csv"
+    empty = tmp_path / "raw" / "yellow_tripdata" / "yellow_tripdata_2021-01.csv"
+    empty.parent.mkdir(parents=True)
     empty.write_text("")
-    repeated = tmp_path / "repeated.csv"
-    repeated.write_text("VendorID,vendorid\n1,2\n")
-    assert storage.csv_header(spark, str(empty)) is None
-    assert storage.csv_header(spark, str(repeated)) is None
-    assert storage.read_input(spark, str(empty)).columns == []
-    source = write_csv(tmp_path / "raw" / "yellow_tripdata" / "yellow_tripdata_2021-01.csv", {})
+    with pytest.raises(
+        storage.UnreadableInputError, match=r"yellow_tripdata_2021-01\.csv is empty \(0 bytes\)"
+    ):
+        run(spark, tmp_path / "out", str(empty))
+    source = write_csv(tmp_path / "raw" / "yellow_tripdata" / "yellow_tripdata_2021-02.csv", {})
     Path(source).write_text(Path(source).read_text().replace("RatecodeID", "vendorid", 1))
-    # Spark numbers repeated names (VendorID0, vendorid5), so the file lacks its real columns
-    with pytest.raises(ValueError, match=r"lacks required column\(s\) VendorID, RatecodeID; found VendorID0"):
+    # VendorID and vendorid name one column; the file then lacks RatecodeID
+    with pytest.raises(
+        storage.UnreadableInputError, match=r"lacks required column\(s\) RatecodeID of yellow"
+    ):
         run(spark, tmp_path / "out", source)
+
+
+def test_a_csv_larger_than_a_split_is_read_split_unless_a_quoted_value_spans_lines(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """Quoted line breaks need whole-file parsing (one task); a plain file larger than a split is read
+    split, line by line, when a scan finds no line with an odd number of quotes."""
+    from job_family.glue.runtime import job_runtime, storage
+
+    rows = [{}, {"trip_distance": "-2"}, *[{} for _ in range(30)]]
+    plain = Path(write_csv(tmp_path / "plain" / "yellow_tripdata_2021-01.csv", *rows))
+    plain.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes().replace(b"\n", b"\r\n"))
+    quoted = Path(
+        write_csv(
+            tmp_path / "quoted" / "yellow_tripdata_2021-01.csv", *rows[:-1], {"store_and_fwd_flag": "N\nN"}
+        )
+    )
+    with job_runtime.session_conf(spark, {"spark.sql.files.maxPartitionBytes": "1000"}):
+        with storage.reading(spark, str(plain)) as source:
+            assert source.details["multiline"] is False
+            assert source.frame.rdd.getNumPartitions() > 1
+        report = run(spark, tmp_path / "out_plain", str(plain))
+        assert (report["rows_read"], report["rows_conformed"], report["rows_quarantined"]) == (32, 31, 1)
+        assert report["file"]["multiline"] is False and report["file"]["byte_order_mark"] is True
+        with storage.reading(spark, str(quoted)) as source:
+            assert source.details["multiline"] is True
+        report = run(spark, tmp_path / "out_quoted", str(quoted))
+        assert (report["rows_read"], report["rows_conformed"]) == (32, 31)
+
+
+def test_a_run_of_a_file_removes_what_a_killed_run_of_it_left_in_its_staging_folder(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run killed before its end leaves its staging folder and its in-flight mark; the tables were not
+    touched. The next run of the same file removes both; a run of another file leaves them alone."""
+    from job_family.glue.runtime import arguments, storage
+
+    source = write_csv(tmp_path / "raw" / "yellow_tripdata" / "yellow_tripdata_2021-01.csv", {}, {PU: "x"})
+    other = write_csv(tmp_path / "raw" / "yellow_tripdata" / "yellow_tripdata_2021-02.csv", {})
+    run(spark, tmp_path / "out", source, run_id="clean")
+    before = sorted(map(str, conformed(spark, tmp_path / "out")))
+
+    def killed(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyboardInterrupt("the run's process is killed while it publishes")
+
+    monkeypatch.setattr(storage, "replace_partitions", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run(spark, tmp_path / "out", source, run_id="killed")
+    monkeypatch.undo()
+    reports = tmp_path / "out" / "_reports"
+    # what a process killed at that point leaves (its `finally` never runs): staged data and its mark
+    staged = reports / "killed" / "_staging_raw_to_conformed" / "conformed"
+    staged.mkdir(parents=True)
+    (staged / "part-0.parquet").write_bytes(b"half")
+    marks = Path(arguments.in_flight_folder(str(reports), "raw_to_conformed"))
+    mark = marks / arguments.in_flight_mark("yellow_tripdata_2021-01.csv", "killed")
+    mark.parent.mkdir(parents=True, exist_ok=True)
+    mark.write_text("")
+    assert sorted(map(str, conformed(spark, tmp_path / "out"))) == before  # the tables were not touched
+
+    run(spark, tmp_path / "out", other, run_id="other")
+    assert staged.exists() and mark.exists()  # another file's run leaves them alone
+    run(spark, tmp_path / "out", source, run_id="again")
+    assert not (reports / "killed" / "_staging_raw_to_conformed").exists()
+    assert not mark.exists()
+    leftovers = [
+        p for p in reports.rglob("*") if p.is_file() and ("_staging_" in str(p) or "_in_flight" in str(p))
+    ]
+    assert leftovers == []
+    rows = conformed(spark, tmp_path / "out")
+    assert sorted(r["run_id"] for r in rows if r["source_key"] == "yellow_tripdata_2021-01.csv") == ["again"]

@@ -1,33 +1,28 @@
-"""The family's I/O: which file of a delivery is which input, each JSON Lines file as text columns, and
-one delivery's partition of a table read or (re)written.
+"""The family's I/O: which file of a delivery is which input, and one delivery's partition of a table
+read or (re)written.
 
-`read_json_lines` reads every value as a string, so a number given as text or text given as a number
-never fails the file, and nested arrays keep their JSON text (the transforms parse them against the
-declared type: a value of another shape quarantines its row, never the file). A line that is not a
-JSON object is kept whole in `corrupt_record` (PERMISSIVE mode) and quarantined as `malformed_json`.
-Blank lines are skipped; one line is one record.
-
-How: a first pass lists the top-level keys the file uses (`json_object_keys`), then the lines are
-parsed once with that explicit all-string schema by `from_json` (Spark's JSON parser, PERMISSIVE,
-`columnNameOfCorruptRecord`), and its fields are taken by position. Not `spark.read.json`: the file
-source resolves its columns by name when the query is planned, so a key spelled two ways in one file
-(`id` on some lines, `ID` on others) could not be read with case-insensitive names, and a line holding a
-top-level array would become several rows.
+Each input file is read by the framework (`storage.reading(..., formats=("json",))`, JSON Lines, plain or
+gzip): every value as text (nested values as their JSON text), keys by position so spellings that differ
+only by case stay apart, a line that is not a JSON object kept whole, the type Spark infers for each key
+recorded as its stored type; a file that cannot be read at all (empty, truncated gzip, binary, not UTF-8,
+no JSON object on any line) raises `storage.UnreadableInputError` with one line naming the file, the
+problem and what to do. The transforms parse each value against the declared type: a value of another
+shape quarantines its row, never the file.
 """
 
 from __future__ import annotations
 
 import re
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
-from pyspark.sql.types import StringType, StructField, StructType
 
-from job_family.glue.runtime import catalog, storage
+from job_family.glue.runtime import catalog, job_runtime, storage
 from job_family.spec import TableSpec
-from us_legislators.steps import schemas
+from us_legislators.steps import schemas, transforms
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -56,10 +51,13 @@ def _hadoop(spark: SparkSession, path: str) -> tuple[Any, Any]:
 
 
 def find_delivery_files(spark: SparkSession, source_path: str) -> DeliveryFiles:
-    """Each input's file in the delivery folder: `<input>.json`, `.jsonl` or `.json.gz` (any case)."""
+    """Each input's file in the delivery folder: `<input>.json`, `.jsonl` or `.json.gz` (any case). A
+    missing input, or two files for one, stops the run (`storage.UnreadableInputError`)."""
     folder, fs = _hadoop(spark, source_path.rstrip("/") + "/")
     if not fs.exists(folder):
-        raise FileNotFoundError(f"delivery folder {source_path} does not exist")
+        raise storage.UnreadableInputError(
+            source_path, "does not exist", "upload the delivery's files into that folder again"
+        )
     names = sorted(str(s.getPath().getName()) for s in fs.listStatus(folder) if s.isFile())
     paths: dict[str, str] = {}
     matched: set[str] = set()
@@ -71,45 +69,24 @@ def find_delivery_files(spark: SparkSession, source_path: str) -> DeliveryFiles:
         ]
         expected = " or ".join(f"{dataset.name}{f.suffix}" for f in dataset.formats)
         if not found:
-            raise FileNotFoundError(f"delivery {source_path} has no {dataset.name} file: expected {expected}")
+            raise storage.UnreadableInputError(
+                source_path, f"has no {dataset.name} file", f"upload {expected} into the delivery"
+            )
         if len(found) > 1:
-            raise ValueError(
-                f"delivery {source_path} has {len(found)} {dataset.name} files ({', '.join(found)}): keep one"
+            raise storage.UnreadableInputError(
+                source_path,
+                f"has {len(found)} {dataset.name} files ({', '.join(found)})",
+                "keep one of them and upload the delivery again",
             )
         paths[dataset.name] = source_path.rstrip("/") + "/" + found[0]
         matched.add(found[0])
     return DeliveryFiles(paths, tuple(n for n in names if n not in matched))
 
 
-def read_json_lines(spark: SparkSession, path: str, fields: tuple[schemas.Field, ...]) -> DataFrame:
-    """One column of text per top-level key the file uses (spellings of a declared key that differ by
-    case merged under the declared key), then `corrupt_record`. gzip is decompressed from `.gz`."""
-    lines = spark.read.text(path).where(F.col("value").rlike(r"\S"))
-    keys = sorted(
-        str(row[0])
-        for row in lines.select(F.explode(F.json_object_keys("value"))).distinct().collect()
-        if row[0].strip() and row[0] != schemas.CORRUPT_RECORD
-    )
-    schema = StructType(
-        [StructField(key, StringType()) for key in keys] + [StructField(schemas.CORRUPT_RECORD, StringType())]
-    )
-    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": schemas.CORRUPT_RECORD}
-    # positional names: spellings that differ only by case never meet a case-insensitive resolver
-    by_position = "struct<" + ",".join(f"k{i}:string" for i in range(len(schema.fields))) + ">"
-    record = F.from_json("value", schema, options).cast(by_position)
-    parsed = lines.select(record.alias("r"), "value")
-    declared = {f.key.lower(): f.key for f in fields}
-    groups: dict[str, tuple[str, list[str]]] = {}
-    for i, key in enumerate(keys):
-        normal = key.strip().lower()
-        groups.setdefault(normal, (declared.get(normal, key), []))[1].append(f"r.k{i}")
-    columns = [
-        (F.col(cols[0]) if len(cols) == 1 else F.coalesce(*[F.col(c) for c in cols])).alias(name)
-        for name, cols in groups.values()
-    ]
-    # a line the parser gives nothing for at all is malformed too
-    corrupt = F.coalesce(F.col(f"r.k{len(keys)}"), F.when(F.col("r").isNull(), F.col("value")))
-    return parsed.select(*columns, corrupt.alias(schemas.CORRUPT_RECORD))
+def reading(spark: SparkSession, path: str) -> AbstractContextManager[storage.InputFile]:
+    """An input file read by the framework as JSON Lines; run its first action inside the block (the
+    staged copy), so an error the file causes there comes out as `storage.UnreadableInputError`."""
+    return storage.reading(spark, path, formats=("json",))
 
 
 PARTITION_NAMES = tuple(name for name, _ in schemas.DELIVERY_PARTITION)
@@ -125,6 +102,55 @@ def read_partition(spark: SparkSession, spec: TableSpec, zone_path: str, deliver
     return spark.read.schema(schema).option("basePath", location).parquet(folder)
 
 
+def stage_partition(frame: DataFrame, spec: TableSpec, staged_root: str) -> int:
+    """Write one delivery's rows of a table into the run's staging folder (`<staged_root><table>/`), one
+    file per partition, counting them as they are written; `publish` moves them into the table."""
+    written = Observation(f"staged_{spec.name}")
+    counted = frame.repartition(*PARTITION_NAMES).observe(written, F.count(F.lit(1)).alias("rows"))
+    with job_runtime.session_conf(frame.sparkSession, transforms.COUNT_CONF):
+        storage.write_partitions(counted, f"{staged_root}{spec.name}/", PARTITION_NAMES)
+    return int(written.get["rows"])
+
+
+def publish(
+    spark: SparkSession,
+    *,
+    staged: list[tuple[TableSpec, str, int]],
+    staged_root: str,
+    delivery_id: str,
+    glue_factory: Any,
+    database: str,
+) -> list[catalog.CatalogUpdate]:
+    """Replace the delivery's partition of each staged table (`(spec, zone_path, rows)`): withdrawn from
+    the catalog first (readers see none of the delivery meanwhile, never a half), its folder replaced by
+    the staged one (or removed when the run has no rows for it); returns the catalog updates that
+    register the new partitions (`catalog.apply`)."""
+    partition = {"delivery_id": delivery_id}
+    had = {
+        spec.name: storage.list_partitions(spark, spec.location(zone_path), PARTITION_NAMES, partition)
+        for spec, zone_path, _ in staged
+    }
+    catalog.withdraw(
+        glue_factory,
+        database=database,
+        updates=[catalog.CatalogUpdate(spec, spec.location(z), [], had[spec.name]) for spec, z, _ in staged],
+    )
+    updates = []
+    for spec, zone_path, rows in staged:
+        location = spec.location(zone_path)
+        storage.replace_partitions(
+            spark,
+            staged=f"{staged_root}{spec.name}/" if rows else None,
+            location=location,
+            names=PARTITION_NAMES,
+            remove=had[spec.name],
+        )
+        updates.append(
+            catalog.CatalogUpdate(spec, location, [partition] if rows else [], [] if rows else had[spec.name])
+        )
+    return updates
+
+
 def write_partition(
     spark: SparkSession, frame: DataFrame, spec: TableSpec, zone_path: str, delivery_id: str
 ) -> tuple[int, catalog.CatalogUpdate]:
@@ -133,7 +159,8 @@ def write_partition(
     location, partition = spec.location(zone_path), {"delivery_id": delivery_id}
     written = Observation(f"written_{spec.name}")
     counted = frame.repartition(*PARTITION_NAMES).observe(written, F.count(F.lit(1)).alias("rows"))
-    storage.overwrite_partitions(counted, location, PARTITION_NAMES)
+    with job_runtime.session_conf(spark, transforms.COUNT_CONF):
+        storage.overwrite_partitions(counted, location, PARTITION_NAMES)
     rows = int(written.get["rows"])
     if rows:
         return rows, catalog.CatalogUpdate(spec, location, [partition], [])

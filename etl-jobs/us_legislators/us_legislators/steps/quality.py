@@ -27,6 +27,7 @@ from us_legislators.steps import schemas
 RAW_PREFIX = "_raw_"
 ID_COPIES = "_id_copies"
 MISSING, QUARANTINED = "missing", "quarantined"
+BLANK = r"^\s*$"  # nothing but white space (spaces, tabs, line breaks)
 
 
 def raw_name(name: str) -> str:
@@ -76,10 +77,12 @@ MALFORMED_JSON = QualityRule(
 
 
 def _missing(field: schemas.Field) -> QualityRule:
-    # text is trimmed and "" becomes null when parsed, so an empty or blank value is missing too
-    return QualityRule(
-        f"missing_{field.name}", f"{field.key} is absent, null or empty", lambda: F.col(field.name).isNull()
-    )
+    # an empty or blank value is missing too; a value that is there but not text is unparseable_<field>
+    def broken() -> Column:
+        raw = F.col(raw_name(field.name))
+        return raw.isNull() | raw.rlike(BLANK)
+
+    return QualityRule(f"missing_{field.name}", f"{field.key} is absent, null or empty", broken)
 
 
 def _unparseable(field: schemas.Field) -> QualityRule:
@@ -87,12 +90,14 @@ def _unparseable(field: schemas.Field) -> QualityRule:
         kind = "a date (YYYY-MM-DD, YYYY-MM or YYYY)"
     elif field.nested:
         kind = f"a JSON array of {field.hive_type.removeprefix('array<')[:-1]}"
+    elif field.hive_type == schemas.STRING:
+        kind = "text, a number or a boolean (it is a JSON object or array)"
     else:
         kind = f"a whole number that fits {field.hive_type}"
 
     def broken() -> Column:
         raw = F.col(raw_name(field.name))
-        return raw.isNotNull() & (F.trim(raw) != "") & F.col(field.name).isNull()
+        return raw.isNotNull() & ~raw.rlike(BLANK) & F.col(field.name).isNull()
 
     return QualityRule(f"unparseable_{field.name}", f"{field.key} is not {kind}", broken)
 
@@ -145,7 +150,7 @@ def rules_for(dataset: str) -> tuple[QualityRule, ...]:
         MALFORMED_JSON,
         *(_missing(f) for f in declared if f.required),
         *((DUPLICATE_ID,) if dataset in schemas.UNIQUE_ID else ()),
-        *(_unparseable(f) for f in declared if f.partial_date or f.hive_type != schemas.STRING),
+        *(_unparseable(f) for f in declared),
         *ROW_RULES.get(dataset, ()),
         *(rule for ref in schemas.REFERENCES.get(dataset, ()) for rule in _reference_rules(ref)),
     )

@@ -1,9 +1,10 @@
 """Pure DataFrame transforms of the us_legislators steps (no I/O, no awsglue).
 
 Step 1, per input (`to_conformed`):
-1. `align_columns` matches a file's keys to the declared fields case-insensitively, adds the optional
-   ones a file lacks as nulls, reports the unexpected ones (and drops them), and stops on a missing
-   required key.
+1. `align_columns` matches a file's keys (as the framework read them, `storage.InputFile`) to the
+   declared fields case-insensitively, adds the optional ones a file lacks as nulls, reports the
+   unexpected ones (and drops them), records what was done with each key (`storage.ColumnUse`), and
+   stops on a required key absent from every line (`storage.UnreadableInputError`).
 2. `classify` parses every value into its conformed type, keeping the text it came from, and tags
    each row with the names of the quality rules it broke (`quality.rules_for`). Memberships are
    checked against the ids of the persons and organizations of the same delivery (`id_status`).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import operator
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -26,18 +28,28 @@ from typing import Any
 
 from pyspark.sql import Column, DataFrame, Observation, Window
 from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
-from pyspark.sql.types import ArrayType, StringType
+from pyspark.sql.types import ArrayType, DataType, StringType, StructType, _parse_datatype_string
 
+from job_family.glue.runtime import job_runtime, storage
 from us_legislators.steps import quality, schemas
 
 BROKEN_RULES = schemas.BROKEN_RULES
 CORRUPT_RECORD = schemas.CORRUPT_RECORD
 ROW_COUNTS = ("rows_read", "rows_conformed", "rows_quarantined")
+# Set while an action gathers observed counts over a plan with a shuffle (the duplicate-id window, the
+# reference joins, a repartition): when the shuffle turns out empty, adaptive execution would replace
+# what follows it by an empty relation, dropping the counts' collection with it (Spark 4.1 then fails
+# to hand them over); without that rule the counts of an input with no rows are zeros.
+COUNT_CONF = {
+    "spark.sql.adaptive.optimizer.excludedRules": "org.apache.spark.sql.execution.adaptive.AQEPropagateEmptyRelation"
+}
 _PARTIAL_DATE = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+_OBSERVATIONS = itertools.count(1)
 
 
-class MissingKeysError(ValueError):
-    """A file lacks keys its input requires."""
+# A file lacks keys its input requires: the framework's one error for files that cannot be read (its
+# one-line message names the file, the problem and what to do; it is the audit item's cause).
+MissingKeysError = storage.UnreadableInputError
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,7 @@ class AlignedColumns:
     frame: DataFrame
     extra_columns: tuple[str, ...]
     missing_optional_columns: tuple[str, ...]
+    columns: tuple[storage.ColumnUse, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,48 +67,117 @@ class ConformedResult:
     extra_columns: tuple[str, ...]
     missing_optional_columns: tuple[str, ...]
     rows_read: Observation
+    columns: tuple[storage.ColumnUse, ...] = ()
 
 
-def align_columns(raw: DataFrame, *, dataset: str) -> AlignedColumns:
-    """The declared fields (text) and `corrupt_record`, from a frame with one column per JSON key.
+def as_input(raw: storage.InputFile | DataFrame, source_file: str = "the file") -> storage.InputFile:
+    """A file as `storage.reading` reads it; a frame of one text column per key and `corrupt_record`
+    (the tests' rows) stands in for one."""
+    if isinstance(raw, storage.InputFile):
+        return raw
+    keys = [c for c in raw.columns if c != CORRUPT_RECORD]
+    corrupt = F.col(CORRUPT_RECORD) if CORRUPT_RECORD in raw.columns else F.lit(None).cast(StringType())
+    frame = raw.select(
+        *[F.col(f"`{key}`").alias(f"c{i}") for i, key in enumerate(keys)],
+        corrupt.alias(storage.CORRUPT_LINE),
+        F.lit(None).cast(StringType()).alias(storage.ROW_PROBLEM),
+    )
+    columns = tuple(
+        storage.StoredColumn(key, raw.schema[key].dataType.simpleString(), f"c{i}")
+        for i, key in enumerate(keys)
+    )
+    return storage.InputFile(source_file, "frame", frame, columns, {"format": "frame"})
 
-    Keys match case-insensitively and in any order; several spellings of one key are merged (first
-    non-null). A file with no JSON object at all (empty, or every line malformed) has no keys to check.
+
+def _normal(data_type: DataType) -> str:
+    """A type's text with struct fields in name order (JSON inference sorts them), for comparing."""
+    if isinstance(data_type, StructType):
+        fields = sorted(data_type.fields, key=lambda f: f.name.lower())
+        return "struct<" + ",".join(f"{f.name.lower()}:{_normal(f.dataType)}" for f in fields) + ">"
+    if isinstance(data_type, ArrayType):
+        return f"array<{_normal(data_type.elementType)}>"
+    return data_type.simpleString()
+
+
+def _declared_type(field: schemas.Field) -> DataType:
+    return _parse_datatype_string(field.hive_type)
+
+
+def _use(column: storage.StoredColumn, field: schemas.Field, *, merged: bool) -> storage.ColumnUse:
+    notes = ["merged with the first spelling of the key; the first non-null value counts"] if merged else []
+    if field.nested:
+        notes.append("JSON text parsed as the declared type; another shape quarantines the row")
+    elif field.partial_date:
+        notes.append("validated as YYYY-MM-DD, YYYY-MM or YYYY; kept as text")
+    if column.name != field.key:
+        action = storage.RENAMED
+    else:
+        same = _normal(_parse_datatype_string(column.stored_type)) == _normal(_declared_type(field))
+        action = storage.KEPT if same else storage.CAST
+    return storage.ColumnUse(
+        column.name, column.stored_type, field.name, field.hive_type, action, "; ".join(notes)
+    )
+
+
+def align_columns(
+    raw: storage.InputFile | DataFrame, *, dataset: str, source_file: str = "the file"
+) -> AlignedColumns:
+    """The declared fields (text) and `corrupt_record`, from a file's keys as stored.
+
+    Keys match case-insensitively (and ignoring surrounding spaces) in any order; several spellings of
+    one key are merged (first non-null). A required key absent from every line stops the run with
+    `storage.UnreadableInputError`; a file with no key at all (no line, or blank lines only) has no
+    rows and nothing to check. Every key's fate is recorded for the run report (`storage.ColumnUse`).
     """
+    source = as_input(raw, source_file)
     declared = schemas.fields(dataset)
-    by_lower: dict[str, list[str]] = {}
-    for column in raw.columns:
-        if column != CORRUPT_RECORD:
-            by_lower.setdefault(column.strip().lower(), []).append(column)
+    by_lower: dict[str, list[storage.StoredColumn]] = {}
+    for column in source.columns:
+        by_lower.setdefault(column.name.strip().lower(), []).append(column)
     missing_required = [f.key for f in declared if f.required and f.key.lower() not in by_lower]
     if by_lower and missing_required:
+        found = [c.name for c in source.columns]
         raise MissingKeysError(
-            f"the {dataset} file lacks required key(s) {', '.join(missing_required)} on every line; found "
-            f"{', '.join(sorted(raw.columns))}. Expected Popolo {dataset} "
-            f"({', '.join(f.key for f in declared)}): check that the file is named {dataset}.json "
-            "in the delivery and holds one JSON object per line"
+            source.path,
+            f"lacks required key(s) {', '.join(missing_required)} of Popolo {dataset} on every line "
+            f"(its keys: {', '.join(found[:20])}{' ...' if len(found) > 20 else ''})",
+            f"deliver the {dataset} file (keys {', '.join(f.key for f in declared if f.required)} on each "
+            f"line, one JSON object per line) as {dataset}.json in the delivery folder",
         )
     selected: list[Column] = []
+    uses: list[storage.ColumnUse] = []
     missing_optional: list[str] = []
     for field in declared:
-        present = by_lower.get(field.key.lower())
-        if present is None:
+        present = by_lower.get(field.key.lower(), [])
+        if not present:
             missing_optional.append(field.key)
             selected.append(F.lit(None).cast(StringType()).alias(field.name))
-        else:
-            values = [F.col(f"`{name}`").cast(StringType()) for name in present]
-            selected.append((values[0] if len(values) == 1 else F.coalesce(*values)).alias(field.name))
-    corrupt = F.col(CORRUPT_RECORD) if CORRUPT_RECORD in raw.columns else F.lit(None).cast(StringType())
+            uses.append(
+                storage.ColumnUse(
+                    field.key, None, field.name, field.hive_type, storage.MISSING, "null in every row"
+                )
+            )
+            continue
+        values = [F.col(c.field).cast(StringType()) for c in present if c.field]
+        selected.append((values[0] if len(values) == 1 else F.coalesce(*values)).alias(field.name))
+        uses += [_use(column, field, merged=i > 0) for i, column in enumerate(present)]
     known = {f.key.lower() for f in declared}
-    extra = tuple(sorted(c for key, names in by_lower.items() if key not in known for c in names))
-    return AlignedColumns(
-        raw.select(*selected, corrupt.alias(CORRUPT_RECORD)), extra, tuple(missing_optional)
+    extra = [c for c in source.columns if c.name.strip().lower() not in known]
+    uses += [
+        storage.ColumnUse(c.name, c.stored_type, None, None, storage.EXTRA, "not written") for c in extra
+    ]
+    order = {c.name: i for i, c in enumerate(source.columns)}
+    uses.sort(
+        key=lambda use: order.get(use.name or "", len(order)) if use.action != storage.MISSING else len(order)
     )
+    frame = source.frame.select(*selected, F.col(storage.CORRUPT_LINE).alias(CORRUPT_RECORD))
+    return AlignedColumns(frame, tuple(sorted(c.name for c in extra)), tuple(missing_optional), tuple(uses))
 
 
 def _parsed(field: schemas.Field) -> Column:
     """The conformed value of a field's text, or null when it does not parse (never an error)."""
-    text = F.nullif(F.trim(F.col(field.name)), F.lit(""))
+    # white space around a value (spaces, tabs, line breaks) is not part of it; a blank value is none
+    text = F.nullif(F.regexp_replace(F.col(field.name), r"^\s+|\s+$", ""), F.lit(""))
     if field.partial_date:
         valid = text.rlike(_PARTIAL_DATE) & F.expr(f"try_cast(trim(`{field.name}`) AS date)").isNotNull()
         return F.when(valid, text)
@@ -108,7 +190,12 @@ def _parsed(field: schemas.Field) -> Column:
         number = F.expr(f"try_cast(trim(`{field.name}`) AS double)")
         whole = F.expr(f"try_cast(try_cast(trim(`{field.name}`) AS double) AS int)")
         return F.when(whole == number, whole)
-    return text
+    # text: a number or boolean keeps its JSON text; an object or an array (its JSON text, as read) is
+    # not text and gives null (caught by unparseable_<field>)
+    structured = text.rlike(r"^[\[{]") & (
+        F.from_json(text, "map<string,string>").isNotNull() | F.from_json(text, "array<string>").isNotNull()
+    )
+    return F.when(~structured, text)
 
 
 def id_status(classified: DataFrame) -> DataFrame:
@@ -165,7 +252,7 @@ def classify(
 
 
 def to_conformed(
-    raw: DataFrame,
+    raw: storage.InputFile | DataFrame,
     *,
     dataset: str,
     source_file: str,
@@ -173,8 +260,9 @@ def to_conformed(
     delivery_id: str,
     references: Mapping[str, DataFrame] | None = None,
 ) -> ConformedResult:
-    aligned = align_columns(raw, dataset=dataset)
-    rows_read = Observation(f"{dataset}_read")
+    """`raw`: the input file as `storage.reading` read it, or a frame of its keys as text (tests)."""
+    aligned = align_columns(raw, dataset=dataset, source_file=source_file)
+    rows_read = Observation(f"{dataset}_read_{next(_OBSERVATIONS)}")  # a name unique in the session
     counted = aligned.frame.observe(rows_read, F.count(F.lit(1)).alias("rows"))
     classified, rules = classify(counted, dataset=dataset, references=references)
     lineage = {"source_file": F.lit(source_file), "run_id": F.lit(run_id), "delivery_id": F.lit(delivery_id)}
@@ -190,6 +278,7 @@ def to_conformed(
         extra_columns=aligned.extra_columns,
         missing_optional_columns=aligned.missing_optional_columns,
         rows_read=rows_read,
+        columns=aligned.columns,
     )
 
 
@@ -257,7 +346,8 @@ def observe_counts(result: ConformedResult) -> tuple[DataFrame, Callable[[], Cou
 def count(result: ConformedResult) -> Counts:
     """`observe_counts` over a pass of their own (nothing is written)."""
     observed, counts = observe_counts(result)
-    observed.write.format("noop").mode("overwrite").save()
+    with job_runtime.session_conf(observed.sparkSession, COUNT_CONF):
+        observed.write.format("noop").mode("overwrite").save()
     return counts()
 
 

@@ -53,6 +53,9 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         .config("spark.sql.ui.retainedExecutions", "20")
         .config("spark.ui.retainedJobs", "50")
         .config("spark.ui.retainedStages", "50")
+        # one driver serves every Spark test of the run: the file-shape and bad-value suites build
+        # large plans, and with Spark's default 1 GiB heap the tests after them ran out of memory
+        .config("spark.driver.memory", "2g")
     )
     for key, value in job_runtime.SESSION_CONF.items():
         builder = builder.config(key, value)

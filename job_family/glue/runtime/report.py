@@ -57,5 +57,30 @@ def write_report(spark: SparkSession, *, report_path: str, report: dict[str, Any
     return path
 
 
+def finish(
+    spark: SparkSession,
+    *,
+    step: str,
+    run_id: str,
+    report_path: str,
+    durations: Durations,
+    catalog: dict[str, Any],
+    fields: dict[str, Any],
+) -> dict[str, Any]:
+    """A step's run report: `step`, `run_id`, the step's own `fields`, then `catalog`, `durations_s`
+    (the phases and the total up to now) and `report_path`; written where the state machine reads it
+    (`write_report`) and returned, as `run` returns it."""
+    run_report: dict[str, Any] = {
+        "step": step,
+        "run_id": run_id,
+        **fields,
+        "catalog": catalog,
+        "durations_s": durations.as_dict(),
+        "report_path": report_key(report_path, run_id, step),
+    }
+    write_report(spark, report_path=report_path, report=run_report)
+    return run_report
+
+
 def to_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, default=str) + "\n"

@@ -170,22 +170,23 @@ def run(
     with durations.phase("catalog"):
         catalog_result = catalog.apply(glue_factory, database=database, updates=updates)
 
-    run_report: dict[str, Any] = {
-        "step": STEP.name,
-        "run_id": run_id,
-        "dataset": dataset,
-        "source_path": upstream.get("source_path"),
-        "rows_read": rows_read,
-        "rows_written": sum(rows_by_rule.values()),
-        "rows_by_rule": rows_by_rule,
-        "partitions": months,
-        "outputs": {rule: specs[rule].location(purpose_built_path) for rule in rules},
-        "catalog": catalog_result,
-        "durations_s": durations.as_dict(),
-        "report_path": report_key(report_path, run_id, STEP.name),
-    }
-    report.write_report(spark, report_path=report_path, report=run_report)
-    return run_report
+    return report.finish(
+        spark,
+        step=STEP.name,
+        run_id=run_id,
+        report_path=report_path,
+        durations=durations,
+        catalog=catalog_result,
+        fields={
+            "dataset": dataset,
+            "source_path": upstream.get("source_path"),
+            "rows_read": rows_read,
+            "rows_written": sum(rows_by_rule.values()),
+            "rows_by_rule": rows_by_rule,
+            "partitions": months,
+            "outputs": {rule: specs[rule].location(purpose_built_path) for rule in rules},
+        },
+    )
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

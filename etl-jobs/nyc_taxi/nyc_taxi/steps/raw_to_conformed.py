@@ -47,7 +47,6 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from job_family.glue.runtime import catalog, job_runtime, report, storage
-from job_family.glue.runtime.arguments import report_key
 from nyc_taxi.spec import SPEC
 from nyc_taxi.steps import conform, schemas
 
@@ -187,33 +186,34 @@ def run(
     touched = sorted(
         {(p["pickup_year"], p["pickup_month"]) for p in [*counts.partitions, *removed_months]},
     )
-    run_report: dict[str, Any] = {
-        "step": STEP.name,
-        "run_id": run_id,
-        "dataset": dataset,
-        "source_path": source_path,
-        "source_key": key,
-        "format": storage.input_format(source_path, FORMATS),
-        "file_month": str(file_month) if file_month else None,
-        "rows_read": rows_read,
-        "rows_conformed": counts.rows_conformed,
-        "rows_quarantined": counts.rows_quarantined,
-        "rows_written": counts.rows_conformed,
-        "quarantined_by_rule": counts.quarantined_by_rule,
-        "partitions": [{"pickup_year": year, "pickup_month": month} for year, month in touched],
-        "partitions_removed": removed_months,
-        "extra_columns": list(result.extra_columns),
-        "missing_optional_columns": list(result.missing_optional_columns),
-        "file": source.details,
-        "physical_schema": source.physical_schema(),
-        "columns": [use.as_dict() for use in result.columns],
-        "outputs": {"conformed": conformed_location, "quarantine": quarantine_location},
-        "catalog": catalog_result,
-        "durations_s": durations.as_dict(),
-        "report_path": report_key(report_path, run_id, STEP.name),
-    }
-    report.write_report(spark, report_path=report_path, report=run_report)
-    return run_report
+    return report.finish(
+        spark,
+        step=STEP.name,
+        run_id=run_id,
+        report_path=report_path,
+        durations=durations,
+        catalog=catalog_result,
+        fields={
+            "dataset": dataset,
+            "source_path": source_path,
+            "source_key": key,
+            "format": storage.input_format(source_path, FORMATS),
+            "file_month": str(file_month) if file_month else None,
+            "rows_read": rows_read,
+            "rows_conformed": counts.rows_conformed,
+            "rows_quarantined": counts.rows_quarantined,
+            "rows_written": counts.rows_conformed,
+            "quarantined_by_rule": counts.quarantined_by_rule,
+            "partitions": [{"pickup_year": year, "pickup_month": month} for year, month in touched],
+            "partitions_removed": removed_months,
+            "extra_columns": list(result.extra_columns),
+            "missing_optional_columns": list(result.missing_optional_columns),
+            "file": source.details,
+            "physical_schema": source.physical_schema(),
+            "columns": [use.as_dict() for use in result.columns],
+            "outputs": {"conformed": conformed_location, "quarantine": quarantine_location},
+        },
+    )
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

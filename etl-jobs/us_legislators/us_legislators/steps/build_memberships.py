@@ -109,24 +109,25 @@ def run(
     with durations.phase("catalog"):
         catalog_result = catalog.apply(glue_factory, database=database, updates=updates)
 
-    run_report: dict[str, Any] = {
-        "step": BUILD_MEMBERSHIPS.name,
-        "run_id": run_id,
-        "dataset": "delivery",
-        "delivery_id": delivery_id,
-        "source_path": upstream.get("source_path"),
-        "rows_read": rows_read,
-        "rows_written": sum(rows_by_table.values()),
-        "rows_by_rule": {rule: rows_by_table[rule] for rule in rules},
-        "rows_by_table": rows_by_table,
-        "partitions": [{"delivery_id": delivery_id}],
-        "outputs": {name: schemas.table(name).location(purpose_built_path) for name in rows_by_table},
-        "catalog": catalog_result,
-        "durations_s": durations.as_dict(),
-        "report_path": report_key(report_path, run_id, BUILD_MEMBERSHIPS.name),
-    }
-    report.write_report(spark, report_path=report_path, report=run_report)
-    return run_report
+    return report.finish(
+        spark,
+        step=BUILD_MEMBERSHIPS.name,
+        run_id=run_id,
+        report_path=report_path,
+        durations=durations,
+        catalog=catalog_result,
+        fields={
+            "dataset": "delivery",
+            "delivery_id": delivery_id,
+            "source_path": upstream.get("source_path"),
+            "rows_read": rows_read,
+            "rows_written": sum(rows_by_table.values()),
+            "rows_by_rule": {rule: rows_by_table[rule] for rule in rules},
+            "rows_by_table": rows_by_table,
+            "partitions": [{"delivery_id": delivery_id}],
+            "outputs": {name: schemas.table(name).location(purpose_built_path) for name in rows_by_table},
+        },
+    )
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

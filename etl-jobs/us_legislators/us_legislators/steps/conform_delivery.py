@@ -38,7 +38,6 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812  (the PySpark convention)
 
 from job_family.glue.runtime import catalog, job_runtime, report, storage
-from job_family.glue.runtime.arguments import report_key
 from job_family.spec import TableSpec
 from us_legislators.spec import CONFORM_DELIVERY
 from us_legislators.steps import lake, quality, schemas, transforms
@@ -157,43 +156,44 @@ def run(
         for dataset in schemas.DATASET_NAMES
     }
     totals = transforms.total_counts(counts)
-    run_report: dict[str, Any] = {
-        "step": CONFORM_DELIVERY.name,
-        "run_id": run_id,
-        "dataset": "delivery",
-        "delivery_id": delivery_id,
-        "source_path": source_path,
-        **totals,
-        "rows_written": totals["rows_conformed"],
-        "partitions": [{"delivery_id": delivery_id}],
-        "extra_columns": sorted({f"{d}.{c}" for d, r in results.items() for c in r.extra_columns}),
-        "missing_optional_columns": sorted(
-            {f"{d}.{c}" for d, r in results.items() for c in r.missing_optional_columns}
-        ),
-        # every input's keys as stored and what was done with each, as `<input>.<key>`
-        "physical_schema": [
-            {**column, "name": f"{dataset}.{column['name']}"}
-            for dataset in schemas.DATASET_NAMES
-            for column in per_input[dataset]["physical_schema"]
-        ],
-        "columns": [
-            {
-                **use,
-                "name": f"{dataset}.{use['name']}",
-                "conformed": f"{dataset}.{use['conformed']}" if use["conformed"] else None,
-            }
-            for dataset in schemas.DATASET_NAMES
-            for use in per_input[dataset]["columns"]
-        ],
-        "ignored_files": list(files.ignored),
-        "inputs": per_input,
-        "outputs": outputs,
-        "catalog": catalog_result,
-        "durations_s": durations.as_dict(),
-        "report_path": report_key(report_path, run_id, CONFORM_DELIVERY.name),
-    }
-    report.write_report(spark, report_path=report_path, report=run_report)
-    return run_report
+    return report.finish(
+        spark,
+        step=CONFORM_DELIVERY.name,
+        run_id=run_id,
+        report_path=report_path,
+        durations=durations,
+        catalog=catalog_result,
+        fields={
+            "dataset": "delivery",
+            "delivery_id": delivery_id,
+            "source_path": source_path,
+            **totals,
+            "rows_written": totals["rows_conformed"],
+            "partitions": [{"delivery_id": delivery_id}],
+            "extra_columns": sorted({f"{d}.{c}" for d, r in results.items() for c in r.extra_columns}),
+            "missing_optional_columns": sorted(
+                {f"{d}.{c}" for d, r in results.items() for c in r.missing_optional_columns}
+            ),
+            # every input's keys as stored and what was done with each, as `<input>.<key>`
+            "physical_schema": [
+                {**column, "name": f"{dataset}.{column['name']}"}
+                for dataset in schemas.DATASET_NAMES
+                for column in per_input[dataset]["physical_schema"]
+            ],
+            "columns": [
+                {
+                    **use,
+                    "name": f"{dataset}.{use['name']}",
+                    "conformed": f"{dataset}.{use['conformed']}" if use["conformed"] else None,
+                }
+                for dataset in schemas.DATASET_NAMES
+                for use in per_input[dataset]["columns"]
+            ],
+            "ignored_files": list(files.ignored),
+            "inputs": per_input,
+            "outputs": outputs,
+        },
+    )
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

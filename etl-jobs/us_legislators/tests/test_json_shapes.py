@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from pyspark.sql import functions as F  # noqa: N812
 from us_legislators.steps import conform_delivery, lake, schemas, transforms
 
 from job_family.glue.runtime import job_runtime, storage
+from job_family.testing import shapes
 
 from . import json_shapes
 from .json_shapes import INPUTS, SHAPES, Shape
@@ -32,27 +32,6 @@ pytestmark = pytest.mark.spark
 BASELINE = "as_delivered"
 SHAPES_PER_JOB = 8
 LINEAGE = {"source_file", "run_id", "delivery_id"}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    path: Path
-    physical_schema: list[dict[str, str]]
-    columns: list[dict[str, Any]]
-    extra_columns: tuple[str, ...]
-    missing_optional_columns: tuple[str, ...]
-    details: dict[str, Any]
-    rows_read: int
-    conformed: list[dict[str, Any]]
-    quarantined_by_rule: dict[str, int]
-
-    @property
-    def rows_conformed(self) -> int:
-        return len(self.conformed)
-
-    @property
-    def rows_quarantined(self) -> int:
-        return self.rows_read - self.rows_conformed
 
 
 def write_shape(shape: Shape, dataset: str, folder: Path) -> Path:
@@ -72,7 +51,7 @@ def _plain(value: Any) -> Any:
 
 def read_shapes(
     spark: SparkSession, dataset: str, folder: Path, references: dict[str, DataFrame]
-) -> dict[str, Outcome]:
+) -> dict[str, shapes.Outcome]:
     names = [n for n in schemas.conformed_table(dataset).column_names if n not in LINEAGE]
     frames, facts = [], {}
     with ExitStack() as stack:
@@ -99,37 +78,17 @@ def read_shapes(
                 for frame in frames[start + 1 : start + SHAPES_PER_JOB]:
                     union = union.unionByName(frame)
                 rows += [_plain(row) for row in union.collect()]
-    outcomes = {}
-    for name, (path, source, result) in facts.items():
-        mine = [row for row in rows if row["shape"] == name]
-        by_rule: dict[str, int] = {}
-        for row in mine:
-            for rule in row[transforms.BROKEN_RULES]:
-                by_rule[rule] = by_rule.get(rule, 0) + 1
-        outcomes[name] = Outcome(
-            path=path,
-            physical_schema=source.physical_schema(),
-            columns=[use.as_dict() for use in result.columns],
-            extra_columns=result.extra_columns,
-            missing_optional_columns=result.missing_optional_columns,
-            details=source.details,
-            rows_read=len(mine),
-            conformed=[
-                {k: v for k, v in row.items() if k not in ("shape", transforms.BROKEN_RULES)}
-                for row in mine
-                if not row[transforms.BROKEN_RULES]
-            ],
-            quarantined_by_rule=by_rule,
-        )
-    return outcomes
+    return shapes.outcomes(facts, rows, transforms.BROKEN_RULES)
 
 
 @pytest.fixture(scope="module")
-def outcomes(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Outcome]]:
+def outcomes(
+    spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, shapes.Outcome]]:
     """Each input's shapes; memberships are checked against the persons and organizations as delivered."""
     folder = tmp_path_factory.mktemp("json_shapes")
     references: dict[str, DataFrame] = {}
-    found: dict[str, dict[str, Outcome]] = {}
+    found: dict[str, dict[str, shapes.Outcome]] = {}
     for dataset in schemas.CONFORM_ORDER:
         found[dataset] = read_shapes(spark, dataset, folder, dict(references))
         if dataset in ("persons", "organizations"):
@@ -168,7 +127,7 @@ def _stored_type_fits(json_kinds: set[str], stored: str) -> bool:
 @pytest.mark.parametrize("dataset", INPUTS)
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
 def test_a_json_lines_shape_is_read_by_key_and_meaning(
-    outcomes: dict[str, dict[str, Outcome]], shape: Shape, dataset: str
+    outcomes: dict[str, dict[str, shapes.Outcome]], shape: Shape, dataset: str
 ) -> None:
     outcome = outcomes[dataset][shape.name]
     baseline = outcomes[dataset][BASELINE]
@@ -227,7 +186,7 @@ REPORTED = {
 
 
 def test_the_run_report_records_each_input_as_stored(
-    spark: SparkSession, tmp_path: Path, outcomes: dict[str, dict[str, Outcome]]
+    spark: SparkSession, tmp_path: Path, outcomes: dict[str, dict[str, shapes.Outcome]]
 ) -> None:
     """The whole step on a delivery whose inputs are saved three odd ways: the report's per-input and
     flattened physical schema and columns are what reading found, and the tables hold the rows."""

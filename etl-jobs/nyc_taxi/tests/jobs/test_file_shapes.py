@@ -14,7 +14,6 @@ import csv
 import io
 import json
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F  # noqa: N812
 
 from job_family.glue.runtime import job_runtime, storage
+from job_family.testing import shapes
 
 from . import file_shapes
 from .file_shapes import DATASETS, SHAPES, Shape
@@ -35,29 +35,6 @@ BASELINE = "csv_tlc_crlf"
 SHAPES_PER_JOB = 6
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What reading one shape gave: the figures a run report would hold, and the conformed rows."""
-
-    path: Path
-    physical_schema: list[dict[str, str]]
-    columns: list[dict[str, Any]]
-    extra_columns: tuple[str, ...]
-    missing_optional_columns: tuple[str, ...]
-    details: dict[str, Any]
-    rows_read: int
-    conformed: list[dict[str, Any]]
-    quarantined_by_rule: dict[str, int]
-
-    @property
-    def rows_conformed(self) -> int:
-        return len(self.conformed)
-
-    @property
-    def rows_quarantined(self) -> int:
-        return self.rows_read - self.rows_conformed
-
-
 def write_shape(shape: Shape, dataset: str, folder: Path) -> Path:
     path = folder / dataset / shape.name / f"{dataset}_2021-01{shape.suffix}"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +42,7 @@ def write_shape(shape: Shape, dataset: str, folder: Path) -> Path:
     return path
 
 
-def read_shapes(spark: SparkSession, dataset: str, folder: Path) -> dict[str, Outcome]:
+def read_shapes(spark: SparkSession, dataset: str, folder: Path) -> dict[str, shapes.Outcome]:
     """Every shape of `dataset`, read and classified as the job does, evaluated in one Spark job."""
     conformed_names = [name for name, _ in schemas.conformed_columns(dataset) if name not in LINEAGE]
     frames, facts = [], {}
@@ -98,34 +75,14 @@ def read_shapes(spark: SparkSession, dataset: str, folder: Path) -> dict[str, Ou
                 union = frames[start]
                 for frame in frames[start + 1 : start + SHAPES_PER_JOB]:
                     union = union.unionByName(frame)
-                rows += union.collect()
-    outcomes = {}
-    for name, (path, source, result) in facts.items():
-        mine = [r.asDict() for r in rows if r["shape"] == name]
-        by_rule: dict[str, int] = {}
-        for row in mine:
-            for rule in row[conform.BROKEN_RULES]:
-                by_rule[rule] = by_rule.get(rule, 0) + 1
-        outcomes[name] = Outcome(
-            path=path,
-            physical_schema=source.physical_schema(),
-            columns=[use.as_dict() for use in result.columns],
-            extra_columns=result.extra_columns,
-            missing_optional_columns=result.missing_optional_columns,
-            details=source.details,
-            rows_read=len(mine),
-            conformed=[
-                {k: v for k, v in row.items() if k not in ("shape", conform.BROKEN_RULES)}
-                for row in mine
-                if not row[conform.BROKEN_RULES]
-            ],
-            quarantined_by_rule=by_rule,
-        )
-    return outcomes
+                rows += [row.asDict() for row in union.collect()]
+    return shapes.outcomes(facts, rows, conform.BROKEN_RULES)
 
 
 @pytest.fixture(scope="module")
-def outcomes(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Outcome]]:
+def outcomes(
+    spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, shapes.Outcome]]:
     folder = tmp_path_factory.mktemp("shapes")
     return {dataset: read_shapes(spark, dataset, folder) for dataset in DATASETS}
 
@@ -159,7 +116,7 @@ def physical_schema_of(path: Path, shape: Shape) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("dataset", DATASETS)
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.name)
 def test_a_file_shape_is_read_by_name_and_meaning(
-    outcomes: dict[str, dict[str, Outcome]], shape: Shape, dataset: str
+    outcomes: dict[str, dict[str, shapes.Outcome]], shape: Shape, dataset: str
 ) -> None:
     outcome = outcomes[dataset][shape.name]
     baseline = outcomes[dataset][BASELINE]
@@ -214,7 +171,11 @@ REPORTED_SHAPES = (
 @pytest.mark.parametrize("dataset", DATASETS)
 @pytest.mark.parametrize("name", REPORTED_SHAPES)
 def test_the_run_report_records_the_file_as_stored(
-    spark: SparkSession, tmp_path: Path, outcomes: dict[str, dict[str, Outcome]], name: str, dataset: str
+    spark: SparkSession,
+    tmp_path: Path,
+    outcomes: dict[str, dict[str, shapes.Outcome]],
+    name: str,
+    dataset: str,
 ) -> None:
     shape = file_shapes.shape(name)
     source = write_shape(shape, dataset, tmp_path / "raw")

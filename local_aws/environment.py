@@ -68,9 +68,13 @@ def local_environment(
     spark_cores: int = 2,
     spark_driver_memory: str = "1g",
     spark_conf: Mapping[str, str] | None = None,
+    retry_wait_scale: float = 1.0,
 ) -> Iterator[LocalEnvironment]:
+    """`retry_wait_scale` < 1 shortens the state machines' retry waits (tests; `start_local_aws`)."""
     with ExitStack() as stack:
-        aws = stack.enter_context(start_local_aws(account_id=account_id, region=region))
+        aws = stack.enter_context(
+            start_local_aws(account_id=account_id, region=region, retry_wait_scale=retry_wait_scale)
+        )
         glue = stack.enter_context(
             GlueJobRunner(
                 aws,

@@ -28,15 +28,29 @@ its schedule. The patch makes such a rule ignore events; `local_aws/tests/test_p
 unpatched moto still forwards an S3 event to a schedule rule and that the patched one does not, while a
 rule with a pattern still receives it.
 
-`apply_patches()` applies all three (the server calls it before it starts).
+4. Retry waits on a local clock (`retry_waits_scaled`). moto's interpreter sleeps a Retrier's whole
+interval (`IntervalSeconds` x `BackoffRate`^n, capped by `MaxDelaySeconds`) in real time, so a test
+that drives a state machine into Glue's concurrent-run limit waits 30 s, 60 s, 120 s... for nothing:
+a backfill e2e test spent 9 of its 10 minutes asleep. Within `retry_waits_scaled(scale)` every retry
+wait is `scale` times the interval the state machine asks for; the retries, their order, their count
+and the execution history are unchanged. The default scale is 1 (real intervals, as `make demo` uses);
+the e2e tiers pass a smaller one. `local_aws/tests/test_patches.py` checks that moto's retrier still
+sleeps through the `time` module the patch replaces, and that a scaled execution asks for the
+state machine's intervals and sleeps the scaled ones.
+
+`apply_patches()` applies the first three (the server calls it before it starts); the fourth is a
+context the local AWS enters for its lifetime (`start_local_aws(retry_wait_scale=...)`).
 """
 
 from __future__ import annotations
 
 import inspect
 import textwrap
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
+from types import SimpleNamespace
 from typing import Any
 
 PINNED_MOTO_VERSION = "5.2.5"
@@ -221,3 +235,49 @@ def apply_patches() -> None:
     apply_sfn_sync_patch()
     apply_sfn_sdk_body_patch()
     apply_events_schedule_patch()
+
+
+# -- 4. retry waits on a local clock -----------------------------------------------------------------
+
+_retry_wait_scale = 1.0
+
+
+def _scaled_sleep(seconds: float) -> None:
+    time.sleep(seconds * _retry_wait_scale)
+
+
+# `time` as moto's retrier sees it while waits are scaled: the module's functions, `sleep` scaled.
+_SCALED_TIME = SimpleNamespace(
+    **{name: getattr(time, name) for name in dir(time) if not name.startswith("_")} | {"sleep": _scaled_sleep}
+)
+
+
+def _retrier_module() -> Any:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    return retrier_decl
+
+
+@contextmanager
+def retry_waits_scaled(scale: float) -> Iterator[None]:
+    """Within the block, every Retrier of a state machine waits `scale` times its interval (0 < scale <= 1).
+
+    moto's retrier module calls `time.sleep(interval)`; its `time` is replaced for the block by a
+    namespace whose `sleep` scales (the rest of `time` as it is), and restored after."""
+    global _retry_wait_scale
+    if not 0 < scale <= 1:
+        raise ValueError(f"retry_wait_scale must be in (0, 1], got {scale}")
+    check_moto_version()
+    module = _retrier_module()
+    previous = getattr(module, "time", None)
+    if previous is not time and previous is not _SCALED_TIME:
+        raise RuntimeError(
+            f"moto's Step Functions retrier ({module.__name__}) no longer sleeps through the `time` "
+            "module; re-check local_aws/patches.py (retry waits)"
+        )
+    saved = _retry_wait_scale
+    _retry_wait_scale, module.time = scale, _SCALED_TIME
+    try:
+        yield
+    finally:
+        _retry_wait_scale, module.time = saved, previous

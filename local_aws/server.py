@@ -34,7 +34,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
-from local_aws.patches import apply_patches
+from local_aws.patches import apply_patches, retry_waits_scaled
 from local_aws.tls import TlsMaterial, create_tls_material
 
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -201,11 +201,17 @@ def _free_port_server(verbose: bool) -> Any:
 
 @contextmanager
 def start_local_aws(
-    *, account_id: str = DEFAULT_ACCOUNT_ID, region: str = DEFAULT_REGION, verbose: bool = False
+    *,
+    account_id: str = DEFAULT_ACCOUNT_ID,
+    region: str = DEFAULT_REGION,
+    verbose: bool = False,
+    retry_wait_scale: float = 1.0,
 ) -> Iterator[LocalAws]:
     """Start an embedded AWS for `account_id`/`region`; stop it and forget all state on exit.
 
-    One at a time per process: moto's backends and `MOTO_PORT` are process-wide.
+    One at a time per process: moto's backends and `MOTO_PORT` are process-wide. `retry_wait_scale`
+    shortens every state machine Retrier's waits by that factor (1: the intervals as deployed;
+    `local_aws.patches.retry_waits_scaled`).
     """
     if os.environ.get("LOCAL_AWS_RUNNING"):
         raise RuntimeError(
@@ -229,7 +235,7 @@ def start_local_aws(
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     try:
-        with _EnvOverlay(overlay):
+        with _EnvOverlay(overlay), retry_waits_scaled(retry_wait_scale):
             aws = LocalAws(
                 account_id=account_id,
                 region=region,

@@ -211,3 +211,64 @@ def test_events_schedule_patch_is_applied_once_and_can_be_reverted() -> None:
     assert patches._rule_class().send_to_targets is not patched  # type: ignore[attr-defined]
     patches.apply_events_schedule_patch()
     assert patches.is_events_schedule_patch_applied()
+
+
+RETRYING = {
+    "StartAt": "Read",
+    "States": {
+        "Read": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+            "Parameters": {"Bucket": "no-such-bucket", "Key": "k"},
+            "Retry": [
+                {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "BackoffRate": 3, "MaxAttempts": 2}
+            ],
+            "End": True,
+        }
+    },
+}
+
+
+def test_retry_waits_are_the_state_machines_intervals_times_the_scale(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr(patches.time, "sleep", slept.append)  # what the scaled sleep hands to time.sleep
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    with patches.retry_waits_scaled(0.01):
+        assert retrier_decl.time is not time and retrier_decl.time.monotonic is time.monotonic
+        retrier_decl.time.sleep(10)
+        retrier_decl.time.sleep(30)
+    assert retrier_decl.time is time, "the retrier's own `time` is back after the block"
+    assert slept == [pytest.approx(0.1), pytest.approx(0.3)]
+
+
+def test_a_scaled_execution_retries_as_deployed() -> None:
+    """The retries and the history are the state machine's: two retries of a failing task, then FAILED.
+    Unscaled, its waits (10 s, then 30 s) would outlast `_execute`'s 30 s deadline."""
+    with start_local_aws(retry_wait_scale=0.01) as aws:
+        described = _execute(aws, "retrying", RETRYING)
+        history = aws.client("stepfunctions").get_execution_history(executionArn=described["executionArn"])
+    failed = [event for event in history["events"] if event["type"] == "TaskFailed"]
+    assert described["status"] == "FAILED"
+    assert len(failed) == 3  # the first attempt and MaxAttempts (2) retries
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    assert retrier_decl.time is time
+
+
+def test_moto_retrier_still_sleeps_through_the_time_module() -> None:
+    """The patch replaces the retrier module's `time`: it only works while moto sleeps through it."""
+    import inspect
+
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    assert retrier_decl.time is time
+    assert "time.sleep(interval_seconds)" in inspect.getsource(retrier_decl.RetrierDecl)
+
+
+@pytest.mark.parametrize("scale", [0, -1, 1.5])
+def test_a_retry_wait_scale_outside_0_1_is_refused(scale: float) -> None:
+    with pytest.raises(ValueError, match="retry_wait_scale must be in"), patches.retry_waits_scaled(scale):
+        pass

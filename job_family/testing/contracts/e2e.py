@@ -55,6 +55,10 @@ __all__ = [
 
 SETTLE_TIMEOUT_S = 600  # per upload: its Glue runs queue behind the others' (one at a time, 2 cores)
 NOTIFICATION_TIMEOUT_S = 10
+# The state machines' retry waits, shortened: Glue's concurrent-run retry waits 6 s, 12 s, ... instead of
+# 30 s, 60 s, ... (the retries and their count as deployed). Its six attempts still span 306 s, more
+# than a twelve-file backfill queues for on 2 cores; `local_aws.patches.retry_waits_scaled`.
+RETRY_WAIT_SCALE = 0.2
 SAMPLE_DELIVERY_ID = "sample"
 
 # app folder -> its local cloud assembly, synthesized once per test session (process)
@@ -131,7 +135,10 @@ def deployed_families(
     built = [synthesized_assembly(app, assemblies) for app in apps]
     with (
         local_environment(
-            work_dir=work_dir / "run", account_id=settings.local.account, region=settings.local.region
+            work_dir=work_dir / "run",
+            account_id=settings.local.account,
+            region=settings.local.region,
+            retry_wait_scale=RETRY_WAIT_SCALE,
         ) as env,
         ExitStack() as captures,
     ):

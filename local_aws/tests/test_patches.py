@@ -233,8 +233,8 @@ def test_retry_waits_are_the_state_machines_intervals_times_the_scale(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     slept: list[float] = []
-    monkeypatch.setattr(patches.time, "sleep", slept.append)  # what the scaled sleep hands to time.sleep
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    monkeypatch.setattr(time, "sleep", slept.append)  # what the scaled sleep hands to time.sleep
+    retrier_decl = patches._retrier_module()
 
     with patches.retry_waits_scaled(0.01):
         assert retrier_decl.time is not time and retrier_decl.time.monotonic is time.monotonic
@@ -253,17 +253,14 @@ def test_a_scaled_execution_retries_as_deployed() -> None:
     failed = [event for event in history["events"] if event["type"] == "TaskFailed"]
     assert described["status"] == "FAILED"
     assert len(failed) == 3  # the first attempt and MaxAttempts (2) retries
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-
-    assert retrier_decl.time is time
+    assert patches._retrier_module().time is time
 
 
 def test_moto_retrier_still_sleeps_through_the_time_module() -> None:
     """The patch replaces the retrier module's `time`: it only works while moto sleeps through it."""
     import inspect
 
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-
+    retrier_decl = patches._retrier_module()
     assert retrier_decl.time is time
     assert "time.sleep(interval_seconds)" in inspect.getsource(retrier_decl.RetrierDecl)
 

@@ -21,11 +21,6 @@ SPARK_CLASSES := $(TOOLS)/spark-classes.jsa
 SPARK_RUNTIMES := $(TOOLS)/spark-runtimes.ready
 CDK         := $(CURDIR)/node_modules/.bin/cdk
 CONFIG      ?= shared_config/environments.yaml
-# Tests run in parallel worker processes (pytest-xdist), a test file per worker at a time, so a file's
-# module fixtures (a synthesized app, a deployed local AWS) are built once; every worker has its own
-# Spark session. On 2 cores this takes make test from about 55 to about 35 minutes.
-TEST_WORKERS ?= auto
-PYTEST      := $(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile
 # Every folder with a cdk.json is an independent CDK app.
 APPS        := $(patsubst %/cdk.json,%,$(wildcard infrastructure/cdk.json etl-jobs/*/cdk.json))
 # Job families: etl-jobs/<family>/ with a cdk.json and a package named <family>.
@@ -62,7 +57,6 @@ help: ## List the targets and the variables they read
 #: DIRTY=<fraction>   share of rows with a data-quality problem, default 0.02 (sample-data)
 #: SEED=<n>           random seed, default 42 (sample-data)
 #: MONTH=<yyyy-mm>    the month the trips fall in, default 2021-01 (sample-data)
-#: TEST_WORKERS=<n>   pytest worker processes (test, test-fast, test-app; default auto: one per core, at most 4; 0: none, in make's own process)
 #: BENCH_SIZES=...    row counts (default: ours at 100k, every engine at 1M, 5M); above 5M, e.g. 20M: growth, ours only (bench)
 #: BENCH_FORMATS=...  csv,parquet (bench)
 #: BENCH_ENGINES=...  ours,baseline,duckdb (bench)
@@ -121,17 +115,17 @@ demo: setup ## Run every job family's sample end to end on one embedded local AW
 .PHONY: test
 test: setup ## Lint first (ruff, format, mypy strict, actionlint), then every test: config, CDK assertions, cdk-nag, cfn-lint, Spark, end to end
 	$(MAKE) --no-print-directory lint
-	$(PYTEST)
+	$(PY) -m pytest
 
 .PHONY: test-fast
 test-fast: setup ## The inner loop: every test but the Spark and end-to-end tiers (no lint)
-	$(PYTEST) -m "not spark and not e2e"
+	$(PY) -m pytest -m "not spark and not e2e"
 
 .PHONY: test-app
 test-app: setup ## Lint, then one app's tests and those of what it depends on, as its pipeline runs them: make test-app APP=infrastructure
 	@test -f "$(APP)/cdk.json" || { echo "test-app: APP=$(APP) is not a CDK app folder; use one of: $(APPS)"; exit 2; }
 	$(MAKE) --no-print-directory lint
-	$(PYTEST) $(APP) shared_config/tests delivery/tests $(if $(filter etl-jobs/%,$(APP)),job_family/tests local_aws/tests)
+	$(PY) -m pytest $(APP) shared_config/tests delivery/tests $(if $(filter etl-jobs/%,$(APP)),job_family/tests local_aws/tests)
 
 ##@ Build and check
 .PHONY: synth

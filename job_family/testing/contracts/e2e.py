@@ -55,10 +55,11 @@ __all__ = [
 
 SETTLE_TIMEOUT_S = 600  # per upload: its Glue runs queue behind the others' (one at a time, 2 cores)
 NOTIFICATION_TIMEOUT_S = 10
-# The state machines' retry waits, shortened: Glue's concurrent-run retry waits 6 s, 12 s, ... instead of
-# 30 s, 60 s, ... (the retries and their count as deployed). Its six attempts still span 306 s, more
-# than a twelve-file backfill queues for on 2 cores; `local_aws.patches.retry_waits_scaled`.
-RETRY_WAIT_SCALE = 0.2
+# The state machines' retry waits, halved: Glue's concurrent-run retry waits 15 s, 30 s, ... instead of
+# 30 s, 60 s, ... (the retries and their count as deployed; `local_aws.patches.retry_waits_scaled`). Its
+# six attempts still span 765 s: a twelve-file backfill on 2 cores queued for more than the 306 s a
+# fifth of the intervals leaves (5 of its 12 runs FAILED that way when the machine was busy).
+RETRY_WAIT_SCALE = 0.5
 SAMPLE_DELIVERY_ID = "sample"
 
 # app folder -> its local cloud assembly, synthesized once per test session (process)

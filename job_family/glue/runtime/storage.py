@@ -17,7 +17,9 @@ meaning, never by physical type, and never fails on a value:
   strings or unannotated binary (decoded as UTF-8 text), dates, INT96, and INT64 timestamps in
   milliseconds, microseconds or nanoseconds (converted here from the epoch count, so no unit and no value
   can fail the read); a column whose type Spark cannot read at all (TIME, nested groups, FLOAT16,
-  INTERVAL, UUID) is left out and named in `InputFile.columns` with the reason.
+  INTERVAL, UUID) is left out and named in `InputFile.columns` with the reason. A footer the reader
+  cannot decode at all (Spark 3.5's parquet-mr and a FLOAT16 column) fails the run as such, not as a
+  truncated upload.
 - A file that cannot be read at all raises `UnreadableInputError`, one line naming the file, the problem
   and what to do; errors raised while the rows are read (a truncated gzip, a corrupt Parquet page) are
   turned into it by `reading`.
@@ -694,6 +696,14 @@ def _footer(spark: SparkSession, path: str, *, reported_as: str) -> Any:
             reader.close()
     except Exception as error:
         reason = _reason(error, path)
+        if _ends_with_footer(spark, path):
+            raise UnreadableInputError(
+                reported_as,
+                f"has a complete Parquet footer that Spark {spark.version} cannot decode ({_short(reason)}): "
+                "it uses a column type newer than this reader (such as FLOAT16), or the footer is damaged",
+                "write the file again with column types Spark reads (float32 or double instead of float16) "
+                "and upload it",
+            ) from None
         if "magic number" in reason or "length is too low" in reason:
             reason = f"it does not end with a Parquet footer, so it is truncated or not Parquet: {reason}"
         raise UnreadableInputError(
@@ -701,6 +711,21 @@ def _footer(spark: SparkSession, path: str, *, reported_as: str) -> Any:
             f"is not a readable Parquet file ({_short(reason)})",
             "upload the complete Parquet file again (a truncated or damaged upload cannot be read)",
         ) from None
+
+
+def _ends_with_footer(spark: SparkSession, path: str) -> bool:
+    """Whether the file ends as a whole Parquet file does: its footer's length, then `PAR1`."""
+    hadoop_path, fs = _hadoop(spark, path)
+    length = int(fs.getFileStatus(hadoop_path).getLen())
+    if length < 12:
+        return False
+    stream = fs.open(hadoop_path)
+    try:
+        stream.seek(length - 8)
+        tail = bytes(stream.readNBytes(8))
+    finally:
+        stream.close()
+    return tail[4:] == b"PAR1" and 0 < int.from_bytes(tail[:4], "little") <= length - 12
 
 
 def _stored_type(parquet_type: Any) -> str:

@@ -136,7 +136,11 @@ UNREADABLE: tuple[Unreadable, ...] = (
         "float16_parquet_spark_cannot_decode",
         "yellow_tripdata_2021-01.parquet",
         _float16_parquet,
-        ("is not a readable Parquet file",),
+        (
+            "has a complete Parquet footer that Spark",
+            "such as FLOAT16",
+            "float32 or double instead of float16",
+        ),
     ),
     Unreadable(
         "truncated_gzip",

@@ -85,6 +85,15 @@ def _corrupt_pages() -> bytes:
     return bytes(data)
 
 
+def _damaged_footer() -> bytes:
+    """A whole Parquet file whose footer's bytes are overwritten (its length and `PAR1` intact)."""
+    data = bytearray(_parquet())
+    footer_length = int.from_bytes(data[-8:-4], "little")
+    for i in range(len(data) - 8 - footer_length, len(data) - 8):
+        data[i] ^= 0x5A
+    return bytes(data)
+
+
 def _cut(data: bytes) -> bytes:
     """The first three quarters: the header and many rows decompress, then the stream ends."""
     return data[: len(data) * 3 // 4]
@@ -125,6 +134,12 @@ UNREADABLE: tuple[Unreadable, ...] = (
         "yellow_tripdata_2021-01.parquet",
         _corrupt_pages,
         ("is not a readable Parquet file", "upload the complete Parquet file again"),
+    ),
+    Unreadable(
+        "damaged_parquet_footer",
+        "yellow_tripdata_2021-01.parquet",
+        _damaged_footer,
+        ("has a complete Parquet footer that Spark", "or the footer is damaged", "write the file again"),
     ),
     Unreadable(
         "text_under_a_parquet_name",

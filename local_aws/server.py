@@ -1,4 +1,4 @@
-"""An embedded AWS: moto's ThreadedMotoServer on 127.0.0.1, on a free port, in this process.
+"""An embedded AWS: moto's server on 127.0.0.1, on a free port, in this process (`local_aws.listeners`).
 
     with start_local_aws(account_id="111111111111", region="eu-west-1") as aws:
         aws.client("s3").list_buckets()
@@ -34,6 +34,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
+from local_aws.listeners import Listener
 from local_aws.patches import apply_patches, retry_waits_scaled
 from local_aws.tls import TlsMaterial, create_tls_material
 
@@ -106,7 +107,7 @@ class LocalAws:
     started_in_s: float
     session: boto3.Session = field(repr=False)
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
-    _https: tuple[Any, threading.Thread, int, TlsMaterial] | None = field(default=None, repr=False)
+    _https: tuple[Listener, TlsMaterial] | None = field(default=None, repr=False)
     _https_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -152,35 +153,17 @@ class LocalAws:
         """
         with self._https_lock:
             if self._https is None:
-                from moto.moto_server.werkzeug_app import (
-                    DomainDispatcherApplication,
-                    MotoRequestHandler,
-                    create_backend_app,
-                )
-                from werkzeug.serving import make_server
-
                 material = create_tls_material(Path(tempfile.mkdtemp(prefix="local-aws-tls-")))
                 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                 context.load_cert_chain(material.certificate, material.private_key)
-                server = make_server(
-                    HOST,
-                    0,
-                    DomainDispatcherApplication(create_backend_app),
-                    threaded=True,
-                    request_handler=MotoRequestHandler,
-                    ssl_context=context,
-                )
-                thread = threading.Thread(target=server.serve_forever, name="local-aws-https", daemon=True)
-                thread.start()
-                self._https = (server, thread, int(server.server_address[1]), material)
-            _, _, port, material = self._https
-        return f"https://{HOST}:{port}", material
+                self._https = (Listener(HOST, ssl_context=context), material)
+            listener, material = self._https
+        return f"https://{HOST}:{listener.port}", material
 
     def _stop_https_listener(self) -> None:
         if self._https is not None:
-            server, thread, _, material = self._https
-            server.shutdown()
-            thread.join()
+            listener, material = self._https
+            listener.stop()
             shutil.rmtree(material.certificate.parent, ignore_errors=True)
             self._https = None
 
@@ -189,14 +172,9 @@ class LocalAws:
         self.moto_api("reset", {})
 
 
-def _free_port_server(verbose: bool) -> Any:
-    from moto.server import ThreadedMotoServer
-
+def _quiet(verbose: bool) -> None:
     if not verbose:  # werkzeug logs every request otherwise
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-    # Port 0: the OS picks a free port when the server binds, so no other process can take it first.
-    return ThreadedMotoServer(ip_address=HOST, port=0, verbose=verbose)
 
 
 @contextmanager
@@ -222,9 +200,9 @@ def start_local_aws(
 
     saved_config = {key: default_user_config.get(key) for key in MOTO_CONFIG}
     started = time.perf_counter()
-    server = _free_port_server(verbose)
-    server.start()
-    port = int(server.get_host_and_port()[1])
+    _quiet(verbose)
+    server = Listener(HOST)
+    port = server.port
     overlay: dict[str, str | None] = dict.fromkeys(_UNSET_WHILE_RUNNING)
     overlay |= {
         "LOCAL_AWS_RUNNING": "1",

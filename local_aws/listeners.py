@@ -1,0 +1,86 @@
+"""The embedded AWS's listeners: moto's application served over HTTP/1.1 persistent connections.
+
+moto serves from werkzeug's development server, which ends every response with `Connection: close` and
+writes a response's headers and body in separate small writes. A client then opens a new connection
+for every request (for Spark's s3a over HTTPS, a TCP connection and a TLS handshake per S3 call), and
+with Nagle's algorithm on, a response body waits for the client's delayed acknowledgement of the
+headers: about 40 ms on every response that has a body. A local Glue run makes hundreds of S3 calls.
+
+`PersistentRequestHandler` keeps each connection open for the client's next request, as S3 does, and
+sends without delay (`TCP_NODELAY`). werkzeug closes every connection because after a response it
+discards whatever is left to read on the socket (an unread request body), which on a kept connection
+could be the next request; here the handler reads its request through a stream limited to the
+request's `Content-Length`, so that clean-up discards only the body's unread rest and never reads into
+the next request. A request whose body is chunked (length not known in advance) keeps werkzeug's
+behaviour: its connection is closed after the response, as is one whose client asks for that
+(`Connection: close`, or HTTP/1.0).
+
+`Listener` serves moto's application on a free port of 127.0.0.1 from a background thread, over plain
+HTTP or, given an SSL context, HTTPS. Every listener serves the same moto backends (process-wide).
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from typing import Any
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
+from werkzeug.wsgi import LimitedStream
+
+IDLE_TIMEOUT_S = 300  # a kept connection unused this long is closed (s3a's own pool evicts after 60 s)
+
+
+class PersistentRequestHandler(MotoRequestHandler):
+    """moto's request handler, keeping each connection open for the client's next request."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_TIMEOUT_S
+    disable_nagle_algorithm = True
+    _keep: bool = False
+
+    def run_wsgi(self) -> None:
+        self._keep = "chunked" not in self.headers.get("Transfer-Encoding", "").lower()
+        if not self._keep:
+            super().run_wsgi()
+            return
+        stream: Any = self.rfile
+        self.rfile = LimitedStream(stream, int(self.headers.get("Content-Length") or 0))  # type: ignore[assignment]
+        try:
+            super().run_wsgi()
+        finally:
+            self.rfile = stream
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if self._keep and keyword.lower() == "connection" and value.lower() == "close":
+            return  # werkzeug's "close every connection": this one stays open (see the module's text)
+        super().send_header(keyword, value)
+
+
+class Listener:
+    """moto's application on a free port of `host`, served by a background thread until `stop()`."""
+
+    def __init__(self, host: str, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        # Port 0: the OS picks a free port when the server binds, so no other process can take it first.
+        self._server = make_server(
+            host,
+            0,
+            DomainDispatcherApplication(create_backend_app),
+            threaded=True,
+            request_handler=PersistentRequestHandler,
+            ssl_context=ssl_context,
+        )
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            name=f"local-aws-{'https' if ssl_context else 'http'}-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop accepting connections and close the listening socket."""
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()

@@ -258,3 +258,15 @@ def test_the_duckdb_reference_checks_the_jobs_rules_in_their_order() -> None:
 
     names = [name for name, _ in duckdb_reference._rules(None)]
     assert names == [rule.name for rule in quality.rules_for(duckdb_reference.DATASET)]
+
+
+def test_results_can_be_written_to_a_folder_outside_the_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench.__main__ import SKIPPABLE, Results, publish
+
+    run = Results({"formats": ["csv"], "skipped": list(SKIPPABLE), "sizes": []}, tmp_path, (0.0, 0.0, 0.0))
+    publish(run, complete=False)
+    assert json.loads((tmp_path / "latest.json").read_text())["complete"] is False
+    assert (tmp_path / "latest.png").stat().st_size > 0
+    assert f"wrote {tmp_path / 'latest.json'}" in capsys.readouterr().out

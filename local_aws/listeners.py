@@ -16,11 +16,16 @@ behaviour: its connection is closed after the response, as is one whose client a
 (`Connection: close`, or HTTP/1.0).
 
 `Listener` serves moto's application on a free port of 127.0.0.1 from a background thread, over plain
-HTTP or, given an SSL context, HTTPS. Every listener serves the same moto backends (process-wide).
+HTTP or, given an SSL context, HTTPS. Every listener serves the same moto backends (process-wide), so
+stopping one also ends the connections it kept open: a client left over from a stopped embedded AWS
+(a thread of an earlier test, say) must fail as it did when every connection closed, not reach the
+next embedded AWS's state through its old connection.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import ssl
 import threading
 from typing import Any
@@ -40,6 +45,18 @@ class PersistentRequestHandler(MotoRequestHandler):
     disable_nagle_algorithm = True
     _keep: bool = False
 
+    def setup(self) -> None:
+        super().setup()
+        registry: _Connections | None = getattr(self.server, "kept_connections", None)
+        if registry is not None:
+            registry.add(self.connection)
+
+    def finish(self) -> None:
+        registry: _Connections | None = getattr(self.server, "kept_connections", None)
+        if registry is not None:
+            registry.discard(self.connection)
+        super().finish()
+
     def run_wsgi(self) -> None:
         self._keep = "chunked" not in self.headers.get("Transfer-Encoding", "").lower()
         if not self._keep:
@@ -58,6 +75,29 @@ class PersistentRequestHandler(MotoRequestHandler):
         super().send_header(keyword, value)
 
 
+class _Connections:
+    """The connections a listener is serving, so that stopping it can end them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+
+    def add(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open.add(connection)
+
+    def discard(self, connection: socket.socket) -> None:
+        with self._lock:
+            self._open.discard(connection)
+
+    def end_all(self) -> None:
+        with self._lock:
+            open_now = list(self._open)
+        for connection in open_now:
+            with contextlib.suppress(OSError):  # already closed by the client
+                connection.shutdown(socket.SHUT_RDWR)  # its handler thread then reads the end and closes it
+
+
 class Listener:
     """moto's application on a free port of `host`, served by a background thread until `stop()`."""
 
@@ -71,6 +111,8 @@ class Listener:
             request_handler=PersistentRequestHandler,
             ssl_context=ssl_context,
         )
+        self._connections = _Connections()
+        self._server.kept_connections = self._connections  # type: ignore[attr-defined]
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -80,7 +122,8 @@ class Listener:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop accepting connections and close the listening socket."""
+        """Stop accepting connections, close the listening socket and end every kept connection."""
         self._server.shutdown()
         self._thread.join()
         self._server.server_close()
+        self._connections.end_all()

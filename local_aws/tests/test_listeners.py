@@ -118,3 +118,17 @@ def _connected(candidate: socket.socket) -> bool:
     except OSError:
         return False
     return True
+
+
+def test_stopping_a_listener_ends_the_connections_it_kept_open() -> None:
+    # moto's state is process-wide: a client of a stopped embedded AWS must not reach the next one's
+    with start_local_aws():
+        served = Listener(HOST)
+        connection = http.client.HTTPConnection(HOST, served.port, timeout=10)
+        _list_buckets(connection)
+        kept = connection.sock
+        assert kept is not None
+        served.stop()
+        kept.settimeout(10)
+        assert kept.recv(1) == b""  # the server ended it
+        connection.close()

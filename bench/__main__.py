@@ -300,7 +300,7 @@ def publish(results: Results, *, complete: bool) -> None:
     subtitle = f"{os.cpu_count()} cores, load average {load_text} at the end; {generated_at}"
     report.write_chart(out / "latest.png", results.records, verdicts, subtitle=subtitle)
     written = ", ".join(
-        os.path.relpath(out / name, REPO) if (out / name).is_relative_to(REPO) else str(out / name)
+        str((out / name).relative_to(REPO) if (out / name).is_relative_to(REPO) else out / name)
         for name in ("latest.json", "latest.png")
     )
     progress(f"wrote {written}" + (f" and {GROWTH_FILE}" if growth is not None else ""))

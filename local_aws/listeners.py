@@ -47,15 +47,16 @@ class PersistentRequestHandler(MotoRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        registry: _Connections | None = getattr(self.server, "kept_connections", None)
-        if registry is not None:
-            registry.add(self.connection)
+        self._served().add(self.connection)
 
     def finish(self) -> None:
-        registry: _Connections | None = getattr(self.server, "kept_connections", None)
-        if registry is not None:
-            registry.discard(self.connection)
+        self._served().discard(self.connection)
         super().finish()
+
+    def _served(self) -> _Connections:
+        """The connections its listener is serving (`Listener` gives its server one)."""
+        served: _Connections = self.server.kept_connections  # type: ignore[attr-defined]
+        return served
 
     def run_wsgi(self) -> None:
         self._keep = "chunked" not in self.headers.get("Transfer-Encoding", "").lower()
@@ -90,10 +91,12 @@ class _Connections:
         with self._lock:
             self._open.discard(connection)
 
-    def end_all(self) -> None:
+    def now(self) -> list[socket.socket]:
         with self._lock:
-            open_now = list(self._open)
-        for connection in open_now:
+            return list(self._open)
+
+    def end_all(self) -> None:
+        for connection in self.now():
             with contextlib.suppress(OSError):  # already closed by the client
                 connection.shutdown(socket.SHUT_RDWR)  # its handler thread then reads the end and closes it
 
@@ -120,6 +123,10 @@ class Listener:
             daemon=True,
         )
         self._thread.start()
+
+    def connections(self) -> list[socket.socket]:
+        """The server's ends of the connections it is serving now."""
+        return self._connections.now()
 
     def stop(self) -> None:
         """Stop accepting connections, close the listening socket and end every kept connection."""

@@ -82,42 +82,12 @@ def test_responses_are_sent_without_waiting_for_acknowledgements(listener: Liste
         raw.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert raw.recv(65536).startswith(b"HTTP/1.1 200")
         served = [
-            thread_socket
-            for thread_socket in _server_sockets(listener)
-            if thread_socket.getpeername() == raw.getsockname()
+            connection
+            for connection in listener.connections()
+            if connection.getpeername() == raw.getsockname()
         ]
         assert served, "the server's end of the connection was not found"
         assert served[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
-
-
-def _server_sockets(listener: Listener) -> list[socket.socket]:
-    """The sockets of the connections the listener is serving (found through the garbage collector)."""
-    import gc
-
-    return [
-        candidate
-        for candidate in gc.get_objects()
-        if isinstance(candidate, socket.socket)
-        and candidate.fileno() != -1
-        and candidate.type == socket.SOCK_STREAM
-        and _local_port(candidate) == listener.port
-        and _connected(candidate)
-    ]
-
-
-def _local_port(candidate: socket.socket) -> int | None:
-    try:
-        return int(candidate.getsockname()[1])
-    except OSError:
-        return None
-
-
-def _connected(candidate: socket.socket) -> bool:
-    try:
-        candidate.getpeername()
-    except OSError:
-        return False
-    return True
 
 
 def test_stopping_a_listener_ends_the_connections_it_kept_open() -> None:

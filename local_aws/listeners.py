@@ -15,6 +15,14 @@ the next request. A request whose body is chunked (length not known in advance) 
 behaviour: its connection is closed after the response, as is one whose client asks for that
 (`Connection: close`, or HTTP/1.0).
 
+The listener never closes a kept connection because it has been idle: a server closing an idle
+connection races with its client sending the next request on it, and a client that does not retry loses
+that request. moto's Step Functions calls Glue through boto3 clients made with retries off; with a
+300 s idle limit here, a Glue step of a long backfill failed with "Connection was closed before we
+received a valid response" (reproduced with a 2 s limit: 3 of 12 executions failed). Clients end their
+own idle connections (s3a's pool after 60 s; boto3's when the client goes), and stopping the listener
+ends the rest.
+
 `Listener` serves moto's application on a free port of 127.0.0.1 from a background thread, over plain
 HTTP or, given an SSL context, HTTPS. Every listener serves the same moto backends (process-wide), so
 stopping one also ends the connections it kept open: a client left over from a stopped embedded AWS
@@ -34,14 +42,12 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import make_server
 from werkzeug.wsgi import LimitedStream
 
-IDLE_TIMEOUT_S = 300  # a kept connection unused this long is closed (s3a's own pool evicts after 60 s)
-
 
 class PersistentRequestHandler(MotoRequestHandler):
     """moto's request handler, keeping each connection open for the client's next request."""
 
     protocol_version = "HTTP/1.1"
-    timeout = IDLE_TIMEOUT_S
+    timeout = None  # never close an idle connection: only its client, or `Listener.stop`, ends it
     disable_nagle_algorithm = True
     _keep: bool = False
 

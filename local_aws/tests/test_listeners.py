@@ -102,3 +102,18 @@ def test_stopping_a_listener_ends_the_connections_it_kept_open() -> None:
         kept.settimeout(10)
         assert kept.recv(1) == b""  # the server ended it
         connection.close()
+
+
+def test_an_idle_connection_is_left_open_for_its_client_to_end(listener: Listener) -> None:
+    # A server closing an idle connection races with the client's next request on it; a client that
+    # does not retry (moto's Step Functions calls to Glue) then fails the step.
+    connection = http.client.HTTPConnection(HOST, listener.port, timeout=10)
+    _list_buckets(connection)
+    used = connection.sock
+    assert used is not None
+    served = [c for c in listener.connections() if c.getpeername() == used.getsockname()]
+    assert served, "the server's end of the connection was not found"
+    assert served[0].gettimeout() is None  # no idle limit: the handler waits for the next request
+    _list_buckets(connection)
+    assert connection.sock is used
+    connection.close()

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from job_family.glue.runtime import local_driver
+
 if TYPE_CHECKING:
     from job_family.spec import FamilySpec
     from local_aws.flow import DeployedFlow, NotificationCapture, Upload
@@ -530,7 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Glue runs execute one at a time)",
     )
     parser.add_argument("--spark-cores", type=int, default=2)
-    parser.add_argument("--spark-driver-memory", default="1g")
+    parser.add_argument("--spark-driver-memory", default=local_driver.DRIVER_MEMORY)
     parser.add_argument("--show-rows", type=int, default=10, help="rows of the query result to print")
     args = parser.parse_args(argv)
     try:

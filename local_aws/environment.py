@@ -16,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from job_family.glue.runtime.local_driver import DRIVER_MEMORY
 from local_aws.deployer import Deployer, Deployment
 from local_aws.glue_runner import GlueJobRunner
 from local_aws.jars import DEFAULT_DEST
@@ -66,7 +67,7 @@ def local_environment(
     region: str = DEFAULT_REGION,
     jars_dir: Path = DEFAULT_DEST,
     spark_cores: int = 2,
-    spark_driver_memory: str = "1g",
+    spark_driver_memory: str = DRIVER_MEMORY,
     spark_conf: Mapping[str, str] | None = None,
     retry_wait_scale: float = 1.0,
 ) -> Iterator[LocalEnvironment]:

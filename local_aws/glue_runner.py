@@ -42,6 +42,7 @@ from typing import Any
 
 from job_family import runtimes
 from job_family.glue.runtime import class_archive
+from job_family.glue.runtime.local_driver import DRIVER_MEMORY
 from job_family.spec import DEFAULT_GLUE_VERSION
 from local_aws.glue_entry import JVM_NOT_CLEAN, SCRIPT_FAILED, SUCCEEDED
 from local_aws.jars import DEFAULT_DEST, jar_paths, missing_jars
@@ -145,7 +146,7 @@ def spark_submit_args(
     jars: list[Path],
     *,
     cores: int = 2,
-    driver_memory: str = "1g",
+    driver_memory: str = DRIVER_MEMORY,
     conf: Mapping[str, str] = {},
 ) -> str:
     """PYSPARK_SUBMIT_ARGS that point Spark's s3:// and s3a:// at the embedded S3 (over its HTTPS listener)."""
@@ -192,7 +193,7 @@ class GlueJobRunner:
         work_dir: Path,
         jars_dir: Path = DEFAULT_DEST,
         cores: int = 2,
-        driver_memory: str = "1g",
+        driver_memory: str = DRIVER_MEMORY,
         spark_conf: Mapping[str, str] | None = None,
         python: str = sys.executable,
         parallel_runs: int | None = None,

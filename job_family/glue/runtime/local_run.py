@@ -27,6 +27,7 @@ from typing import Any
 
 from job_family.glue.runtime import class_archive, job_runtime, warm_spark
 from job_family.glue.runtime.arguments import report_key
+from job_family.glue.runtime.local_driver import DRIVER_MEMORY
 from job_family.spec import FamilySpec, StepSpec, Zone
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--output", required=True, type=Path)
     parser.add_argument("--dataset", help="default: from the input file name")
     parser.add_argument("--run-id", default=f"local-{datetime.now(UTC):%Y%m%dT%H%M%S}")
-    parser.add_argument("--driver-memory", default="2g")
+    parser.add_argument("--driver-memory", default=DRIVER_MEMORY)
     parser.add_argument(
         "--warm",
         action="store_true",

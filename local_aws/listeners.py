@@ -1,4 +1,5 @@
-"""The embedded AWS's listeners: moto's application served over HTTP/1.1 persistent connections.
+"""The embedded AWS's listeners: moto's application served without the Nagle delay and, to s3a, over
+HTTP/1.1 persistent connections.
 
 moto serves from werkzeug's development server, which ends every response with `Connection: close` and
 writes a response's headers and body in separate small writes. A client then opens a new connection
@@ -6,8 +7,9 @@ for every request (for Spark's s3a over HTTPS, a TCP connection and a TLS handsh
 with Nagle's algorithm on, a response body waits for the client's delayed acknowledgement of the
 headers: about 40 ms on every response that has a body. A local Glue run makes hundreds of S3 calls.
 
-`PersistentRequestHandler` keeps each connection open for the client's next request, as S3 does, and
-sends without delay (`TCP_NODELAY`). werkzeug closes every connection because after a response it
+`NoDelayRequestHandler` sends without that delay (`TCP_NODELAY`) and otherwise answers as werkzeug
+does, closing the connection after every response. `PersistentRequestHandler` also keeps each
+connection open for the client's next request, as S3 does. werkzeug closes every connection because after a response it
 discards whatever is left to read on the socket (an unread request body), which on a kept connection
 could be the next request; here the handler reads its request through a stream limited to the
 request's `Content-Length`, so that clean-up discards only the body's unread rest and never reads into
@@ -22,6 +24,12 @@ that request. moto's Step Functions calls Glue through boto3 clients made with r
 received a valid response" (reproduced with a 2 s limit: 3 of 12 executions failed). Clients end their
 own idle connections (s3a's pool after 60 s; boto3's when the client goes), and stopping the listener
 ends the rest.
+
+Only the HTTPS listener (Spark's s3a, whose AWS SDK retries a failed call) keeps connections. The plain
+HTTP listener, which every boto3 client uses (moto's Step Functions with retries off among them),
+closes after every response as it always did: with it kept open too, a clean-clone CI run still lost
+one of twelve backfill executions before its first Glue step, with no idle limit; the cause was not
+captured, and the Nagle delay (the measured cost) is gone on both listeners either way.
 
 `Listener` serves moto's application on a free port of 127.0.0.1 from a background thread, over plain
 HTTP or, given an SSL context, HTTPS. Every listener serves the same moto backends (process-wide), so
@@ -43,13 +51,10 @@ from werkzeug.serving import make_server
 from werkzeug.wsgi import LimitedStream
 
 
-class PersistentRequestHandler(MotoRequestHandler):
-    """moto's request handler, keeping each connection open for the client's next request."""
+class NoDelayRequestHandler(MotoRequestHandler):
+    """moto's request handler, sending without the Nagle delay; its listener can end its connection."""
 
-    protocol_version = "HTTP/1.1"
-    timeout = None  # never close an idle connection: only its client, or `Listener.stop`, ends it
     disable_nagle_algorithm = True
-    _keep: bool = False
 
     def setup(self) -> None:
         super().setup()
@@ -63,6 +68,14 @@ class PersistentRequestHandler(MotoRequestHandler):
         """The connections its listener is serving (`Listener` gives its server one)."""
         served: _Connections = self.server.kept_connections  # type: ignore[attr-defined]
         return served
+
+
+class PersistentRequestHandler(NoDelayRequestHandler):
+    """`NoDelayRequestHandler`, keeping each connection open for the client's next request."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = None  # never close an idle connection: only its client, or `Listener.stop`, ends it
+    _keep: bool = False
 
     def run_wsgi(self) -> None:
         self._keep = "chunked" not in self.headers.get("Transfer-Encoding", "").lower()
@@ -108,16 +121,19 @@ class _Connections:
 
 
 class Listener:
-    """moto's application on a free port of `host`, served by a background thread until `stop()`."""
+    """moto's application on a free port of `host`, served by a background thread until `stop()`; over
+    persistent connections if `persistent`."""
 
-    def __init__(self, host: str, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, host: str, *, ssl_context: ssl.SSLContext | None = None, persistent: bool = False
+    ) -> None:
         # Port 0: the OS picks a free port when the server binds, so no other process can take it first.
         self._server = make_server(
             host,
             0,
             DomainDispatcherApplication(create_backend_app),
             threaded=True,
-            request_handler=PersistentRequestHandler,
+            request_handler=PersistentRequestHandler if persistent else NoDelayRequestHandler,
             ssl_context=ssl_context,
         )
         self._connections = _Connections()

@@ -156,7 +156,7 @@ class LocalAws:
                 material = create_tls_material(Path(tempfile.mkdtemp(prefix="local-aws-tls-")))
                 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                 context.load_cert_chain(material.certificate, material.private_key)
-                self._https = (Listener(HOST, ssl_context=context), material)
+                self._https = (Listener(HOST, ssl_context=context, persistent=True), material)
             listener, material = self._https
         return f"https://{HOST}:{listener.port}", material
 

@@ -1,9 +1,11 @@
-"""The embedded AWS keeps connections open between requests, without mixing up two requests' bytes."""
+"""The embedded AWS's listeners: no Nagle delay; the persistent one (s3a's) keeps connections open between
+requests without mixing up two requests' bytes, the plain one closes after every response."""
 
 from __future__ import annotations
 
 import http.client
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +17,7 @@ from local_aws.server import HOST, start_local_aws
 @pytest.fixture
 def listener() -> Iterator[Listener]:
     with start_local_aws():  # moto's backends and the patches, as every local AWS has them
-        served = Listener(HOST)
+        served = Listener(HOST, persistent=True)
         try:
             yield served
         finally:
@@ -75,25 +77,51 @@ def test_a_client_asking_to_close_gets_its_connection_closed(listener: Listener)
     assert b"ListAllMyBucketsResult" in received
 
 
-def test_responses_are_sent_without_waiting_for_acknowledgements(listener: Listener) -> None:
+@pytest.mark.parametrize("persistent", [True, False])
+def test_responses_are_sent_without_waiting_for_acknowledgements(persistent: bool) -> None:
     # Nagle's algorithm off on the served connections: a response's body is not held back until the
     # client acknowledges its headers (about 40 ms per response with a body).
-    with socket.create_connection((HOST, listener.port), timeout=10) as raw:
-        raw.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        assert raw.recv(65536).startswith(b"HTTP/1.1 200")
-        served = [
-            connection
-            for connection in listener.connections()
-            if connection.getpeername() == raw.getsockname()
-        ]
-        assert served, "the server's end of the connection was not found"
-        assert served[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    with start_local_aws():
+        listener = Listener(HOST, persistent=persistent)
+        try:
+            with socket.create_connection((HOST, listener.port), timeout=10) as raw:
+                # the connection is registered (and its options set) once the server accepts it
+                served = []
+                for _ in range(100):
+                    served = [c for c in listener.connections() if c.getpeername() == raw.getsockname()]
+                    if served:
+                        break
+                    time.sleep(0.01)
+                assert served, "the server's end of the connection was not found"
+                assert served[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+                raw.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                assert raw.recv(65536).startswith(b"HTTP/1.1 200")
+        finally:
+            listener.stop()
+
+
+def test_the_plain_listener_closes_the_connection_after_every_response() -> None:
+    # boto3's clients (moto's Step Functions with retries off among them) get a new connection per call
+    with start_local_aws():
+        listener = Listener(HOST)
+        try:
+            with socket.create_connection((HOST, listener.port), timeout=10) as raw:
+                raw.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                received = b""
+                while chunk := raw.recv(65536):  # ends when the server closes the connection
+                    received += chunk
+            head = received.split(b"\r\n\r\n", 1)[0].decode()
+            assert head.startswith("HTTP/1.1 200"), head
+            assert "Connection: close" in head
+            assert b"ListAllMyBucketsResult" in received
+        finally:
+            listener.stop()
 
 
 def test_stopping_a_listener_ends_the_connections_it_kept_open() -> None:
     # moto's state is process-wide: a client of a stopped embedded AWS must not reach the next one's
     with start_local_aws():
-        served = Listener(HOST)
+        served = Listener(HOST, persistent=True)
         connection = http.client.HTTPConnection(HOST, served.port, timeout=10)
         _list_buckets(connection)
         kept = connection.sock

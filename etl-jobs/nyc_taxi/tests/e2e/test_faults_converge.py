@@ -212,6 +212,14 @@ def test_a_backfill_of_twelve_monthly_files_succeeds_each_processed_once(
     ]
     items = lake.settle(*uploads)
 
+    not_succeeded = {  # what failed, first: the whole items are long
+        item[Attr.KEY.value]: {
+            a: item.get(a) for a in (Attr.STATUS, Attr.FAILED_STATE, Attr.ERROR, Attr.CAUSE, Attr.REASON)
+        }
+        for item in items
+        if item[Attr.STATUS.value] != Status.SUCCEEDED
+    }
+    assert not not_succeeded, not_succeeded
     assert [item[Attr.STATUS.value] for item in items] == [Status.SUCCEEDED] * 12, items
     executions = [e for e in lake.flow.executions() if e["executionArn"] not in executions_before]
     assert len(executions) == 12 == len({item[Attr.EXECUTION_NAME.value] for item in items})

@@ -7,6 +7,7 @@ import http.client
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -14,14 +15,40 @@ from local_aws.listeners import Listener
 from local_aws.server import HOST, start_local_aws
 
 
-@pytest.fixture
-def listener() -> Iterator[Listener]:
+@contextmanager
+def _serving(*, persistent: bool) -> Iterator[Listener]:
     with start_local_aws():  # moto's backends and the patches, as every local AWS has them
-        served = Listener(HOST, persistent=True)
+        served = Listener(HOST, persistent=persistent)
         try:
             yield served
         finally:
             served.stop()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    with _serving(persistent=True) as served:
+        yield served
+
+
+def _until_closed(port: int, request: bytes) -> bytes:
+    """What the server sends for `request` on a new connection, read until the server closes it."""
+    with socket.create_connection((HOST, port), timeout=10) as raw:
+        raw.sendall(request)
+        received = b""
+        while chunk := raw.recv(65536):
+            received += chunk
+    return received
+
+
+def _server_end(listener: Listener, client: socket.socket) -> socket.socket:
+    """The listener's end of `client`'s connection (registered once the server has accepted it)."""
+    for _ in range(100):
+        served = [c for c in listener.connections() if c.getpeername() == client.getsockname()]
+        if served:
+            return served[0]
+        time.sleep(0.01)
+    raise AssertionError("the server's end of the connection was not found")
 
 
 def _list_buckets(connection: http.client.HTTPConnection, *, body: bytes | None = None) -> bytes:
@@ -55,24 +82,17 @@ def test_a_body_the_application_does_not_read_does_not_reach_the_next_request(li
 
 
 def test_a_chunked_request_closes_its_connection_after_the_response(listener: Listener) -> None:
-    with socket.create_connection((HOST, listener.port), timeout=10) as raw:
-        raw.sendall(
-            b"PUT /chunked-bucket HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
-        )
-        received = b""
-        while chunk := raw.recv(65536):  # ends when the server closes the connection
-            received += chunk
+    received = _until_closed(
+        listener.port,
+        b"PUT /chunked-bucket HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    )
     head = received.split(b"\r\n\r\n", 1)[0].decode()
     assert head.startswith("HTTP/1.1 200"), head
     assert "Connection: close" in head
 
 
 def test_a_client_asking_to_close_gets_its_connection_closed(listener: Listener) -> None:
-    with socket.create_connection((HOST, listener.port), timeout=10) as raw:
-        raw.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        received = b""
-        while chunk := raw.recv(65536):
-            received += chunk
+    received = _until_closed(listener.port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     assert received.startswith(b"HTTP/1.1 200")
     assert b"ListAllMyBucketsResult" in received
 
@@ -81,41 +101,23 @@ def test_a_client_asking_to_close_gets_its_connection_closed(listener: Listener)
 def test_responses_are_sent_without_waiting_for_acknowledgements(persistent: bool) -> None:
     # Nagle's algorithm off on the served connections: a response's body is not held back until the
     # client acknowledges its headers (about 40 ms per response with a body).
-    with start_local_aws():
-        listener = Listener(HOST, persistent=persistent)
-        try:
-            with socket.create_connection((HOST, listener.port), timeout=10) as raw:
-                # the connection is registered (and its options set) once the server accepts it
-                served = []
-                for _ in range(100):
-                    served = [c for c in listener.connections() if c.getpeername() == raw.getsockname()]
-                    if served:
-                        break
-                    time.sleep(0.01)
-                assert served, "the server's end of the connection was not found"
-                assert served[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
-                raw.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                assert raw.recv(65536).startswith(b"HTTP/1.1 200")
-        finally:
-            listener.stop()
+    with (
+        _serving(persistent=persistent) as listener,
+        socket.create_connection((HOST, listener.port), timeout=10) as raw,
+    ):
+        assert _server_end(listener, raw).getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        raw.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert raw.recv(65536).startswith(b"HTTP/1.1 200")
 
 
 def test_the_plain_listener_closes_the_connection_after_every_response() -> None:
     # boto3's clients (moto's Step Functions with retries off among them) get a new connection per call
-    with start_local_aws():
-        listener = Listener(HOST)
-        try:
-            with socket.create_connection((HOST, listener.port), timeout=10) as raw:
-                raw.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                received = b""
-                while chunk := raw.recv(65536):  # ends when the server closes the connection
-                    received += chunk
-            head = received.split(b"\r\n\r\n", 1)[0].decode()
-            assert head.startswith("HTTP/1.1 200"), head
-            assert "Connection: close" in head
-            assert b"ListAllMyBucketsResult" in received
-        finally:
-            listener.stop()
+    with _serving(persistent=False) as listener:
+        received = _until_closed(listener.port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    head = received.split(b"\r\n\r\n", 1)[0].decode()
+    assert head.startswith("HTTP/1.1 200"), head
+    assert "Connection: close" in head
+    assert b"ListAllMyBucketsResult" in received
 
 
 def test_stopping_a_listener_ends_the_connections_it_kept_open() -> None:
@@ -139,9 +141,9 @@ def test_an_idle_connection_is_left_open_for_its_client_to_end(listener: Listene
     _list_buckets(connection)
     used = connection.sock
     assert used is not None
-    served = [c for c in listener.connections() if c.getpeername() == used.getsockname()]
-    assert served, "the server's end of the connection was not found"
-    assert served[0].gettimeout() is None  # no idle limit: the handler waits for the next request
+    assert (
+        _server_end(listener, used).gettimeout() is None
+    )  # no idle limit: the handler waits for the next request
     _list_buckets(connection)
     assert connection.sock is used
     connection.close()

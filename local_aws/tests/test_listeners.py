@@ -141,9 +141,8 @@ def test_an_idle_connection_is_left_open_for_its_client_to_end(listener: Listene
     _list_buckets(connection)
     used = connection.sock
     assert used is not None
-    assert (
-        _server_end(listener, used).gettimeout() is None
-    )  # no idle limit: the handler waits for the next request
+    # no idle limit: the handler waits for the next request
+    assert _server_end(listener, used).gettimeout() is None
     _list_buckets(connection)
     assert connection.sock is used
     connection.close()

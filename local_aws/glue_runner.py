@@ -17,8 +17,9 @@ A run, like Glue's:
   scripts keep their `s3://` paths; boto3 in the script reaches the same endpoint.
 - runs the script on the Spark of the job's `GlueVersion` (`job_family.runtimes`: 5.1 -> the project's
   pyspark 3.5, 6.0 -> pyspark 4.1 from `.tools/spark-4.1/`, first on the script's `PYTHONPATH`).
-Runs start in the order they were started, up to `parallel_runs` at a time (default: one per core of
-the machine), each on its own JVM; Glue's limit per job (`MaxConcurrentRuns`) is enforced by moto when a
+Runs start up to `parallel_runs` at a time (default: one per core of the machine), each on its own JVM,
+in the order they were started, except that a free slot goes first to the oldest run of a job that has
+no run in progress (`RunQueue`: in AWS runs of different jobs never wait for each other); Glue's limit per job (`MaxConcurrentRuns`) is enforced by moto when a
 run starts (`ConcurrentRunsExceededException`), as in AWS.
 """
 
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import os
-import queue
 import re
 import shlex
 import shutil
@@ -190,6 +190,51 @@ def spark_submit_args(
     return shlex.join([*parts, "pyspark-shell"])
 
 
+class RunQueue:
+    """The runs waiting for a free slot, taken fairly between jobs: a slot goes to the oldest run of a
+    job that has no run in progress, else to the oldest run. In AWS, runs of different jobs never wait
+    for each other (each job has its own concurrency); here they share the machine's slots, and in
+    strict arrival order one job's burst (a backfill, a family's files arriving together) would hold
+    every slot while another job's single run waited for all of it. Within a job, runs keep their order."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._items: list[tuple[str, Any]] = []
+        self._in_progress: dict[str, int] = {}
+        self._closed = False
+
+    def put(self, job_name: str, item: Any) -> None:
+        with self._ready:
+            self._items.append((job_name, item))
+            self._ready.notify()
+
+    def take(self) -> Any | None:
+        """The next run to start (waiting for one), or None once the queue is closed."""
+        with self._ready:
+            self._ready.wait_for(lambda: self._items or self._closed)
+            if self._closed:
+                return None
+            idle_job = next(
+                (index for index, (name, _) in enumerate(self._items) if not self._in_progress.get(name)), 0
+            )
+            name, item = self._items.pop(idle_job)
+            self._in_progress[name] = self._in_progress.get(name, 0) + 1
+            return item
+
+    def done(self, job_name: str) -> None:
+        """A run taken from the queue has ended."""
+        with self._ready:
+            self._in_progress[job_name] -= 1
+
+    def close(self) -> list[Any]:
+        """No run is taken any more; the runs still waiting, in arrival order."""
+        with self._ready:
+            self._closed = True
+            left, self._items = [item for _, item in self._items], []
+            self._ready.notify_all()
+            return left
+
+
 class GlueJobRunner:
     """Executes Glue job runs started on the embedded AWS. Use as a context manager (installs the hook)."""
 
@@ -222,7 +267,7 @@ class GlueJobRunner:
         self.runs: list[JobRunRecord] = []
         self.parallel_runs = parallel_runs or default_max_drivers()
         self.drivers = DriverPool(python=python, log_dir=work_dir / "drivers", max_drivers=self.parallel_runs)
-        self._queue: queue.Queue[tuple[Any, Any] | None] = queue.Queue()
+        self._waiting = RunQueue()
         self._workers: list[threading.Thread] = []
         self._idle = threading.Condition()
         self._pending = 0
@@ -260,20 +305,13 @@ class GlueJobRunner:
         global _active
         _active = None
         self._stopping.set()
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                self._finish(item[1], "STOPPED", "the local Glue runner stopped before the run started")
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
+        for _, run in self._waiting.close():
+            self._finish(run, "STOPPED", "the local Glue runner stopped before the run started")
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
         for process in list(self.processes.values()):
             process.terminate()
-        for _ in self._workers:
-            self._queue.put(None)
         for worker in self._workers:
             worker.join()
         self.drivers.close()
@@ -287,7 +325,7 @@ class GlueJobRunner:
         self.runs.append(record)
         with self._idle:
             self._pending += 1
-        self._queue.put((job, run))
+        self._waiting.put(job.name, (job, run))
 
     def wait_until_idle(self, timeout_s: float = 600) -> None:
         """Block until every started run has finished."""
@@ -300,7 +338,7 @@ class GlueJobRunner:
     # -- execution ------------------------------------------------------------------------
 
     def _work(self) -> None:
-        while (item := self._queue.get()) is not None:
+        while (item := self._waiting.take()) is not None:
             job, run = item
             try:
                 self._execute(job, run)
@@ -309,6 +347,7 @@ class GlueJobRunner:
                     run, "FAILED", f"local_aws could not run the job: {type(error).__name__}: {error}"
                 )
             finally:
+                self._waiting.done(job.name)
                 with self._idle:
                     self._pending -= 1
                     self._idle.notify_all()

@@ -68,19 +68,17 @@ def assemblies(root: Path) -> tuple[list[Path], dict[str, float | None]]:
     """The infrastructure's and the family's `local` assemblies under `root`, synthesized unless fresh;
     also the seconds each synth took (None: reused)."""
     from job_family import registry
-    from local_aws.demo import INFRASTRUCTURE, INFRASTRUCTURE_APP, assembly_is_fresh, synth
+    from local_aws.demo import INFRASTRUCTURE, INFRASTRUCTURE_APP, assembly_is_fresh, synth_all
 
-    built: list[Path] = []
-    took: dict[str, float | None] = {}
-    for name, app in ((INFRASTRUCTURE, INFRASTRUCTURE_APP), (FAMILY, registry.app_root(FAMILY))):
-        out = root / name
-        took[name] = None
-        if not assembly_is_fresh(app, out):
-            began = time.perf_counter()
-            synth(app, out)
-            took[name] = round(time.perf_counter() - began, 2)
-        built.append(out)
-    return built, took
+    apps = {INFRASTRUCTURE: INFRASTRUCTURE_APP, FAMILY: registry.app_root(FAMILY)}
+    stale = {
+        name: (app, root / name) for name, app in apps.items() if not assembly_is_fresh(app, root / name)
+    }
+    synthesized = synth_all(stale)
+    took: dict[str, float | None] = {
+        name: round(synthesized[name], 2) if name in synthesized else None for name in apps
+    }
+    return [root / name for name in apps], took
 
 
 def summary(files: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -176,3 +177,31 @@ def test_no_module_of_local_aws_imports_a_job_family() -> None:
 
     assert families
     assert imported == {}
+
+
+def test_the_apps_are_synthesized_at_once_and_a_failure_is_raised_after_every_synth_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if (os.cpu_count() or 1) < 2:
+        pytest.fail("this test needs 2 cores: synth_all runs one synth per core")
+    both_started = threading.Barrier(2, timeout=10)  # broken (an error) if the synths ran one by one
+    ended: list[str] = []
+
+    def synth(app: Path, out_dir: Path) -> None:
+        both_started.wait()
+        if app.name == "broken":
+            raise RuntimeError("cdk synth of broken failed (exit 1)")
+        time.sleep(0.2)  # the failure above is raised before this synth ends
+        ended.append(app.name)
+
+    monkeypatch.setattr(demo, "synth", synth)
+    apps = {name: (tmp_path / name, tmp_path / "out" / name) for name in ("infrastructure", "nyc_taxi")}
+    took = demo.synth_all(apps)
+    assert list(took) == ["infrastructure", "nyc_taxi"] and sorted(ended) == ["infrastructure", "nyc_taxi"]
+
+    ended.clear()
+    apps["broken"] = (tmp_path / "broken", tmp_path / "out" / "broken")
+    del apps["nyc_taxi"]
+    with pytest.raises(RuntimeError, match="cdk synth of broken failed"):
+        demo.synth_all(apps)
+    assert ended == ["infrastructure"]

@@ -29,7 +29,7 @@ from nyc_taxi.steps import sample_data
 
 from job_family import naming, registry
 from job_family.audit.runtime.item import Attr
-from local_aws.demo import ENVIRONMENT, INFRASTRUCTURE_APP, synth
+from local_aws.demo import ENVIRONMENT, INFRASTRUCTURE_APP, synth_all
 from local_aws.environment import LocalEnvironment, local_environment
 from local_aws.flow import CatalogTable, DeployedFlow, Upload
 from ops.__main__ import main
@@ -75,9 +75,13 @@ def _assemblies(base: Path) -> list[Path]:
     given = os.environ.get("OPS_E2E_ASSEMBLIES")
     root = Path(given) if given else base / "ops-assemblies"
     apps = {"infrastructure": INFRASTRUCTURE_APP, FAMILY: registry.app_root(FAMILY)}
-    for name, app in apps.items():
-        if not (root / name / "manifest.json").is_file():
-            synth(app, root / name)
+    synth_all(
+        {
+            name: (app, root / name)
+            for name, app in apps.items()
+            if not (root / name / "manifest.json").is_file()
+        }
+    )
     return [root / name for name in apps]
 
 

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,7 +220,7 @@ def synth(app: Path, out_dir: Path) -> None:
 def synth_all(apps: Mapping[str, tuple[Path, Path]]) -> dict[str, float]:
     """`synth` every app (name -> (app folder, assembly folder)), as many at once as the machine has cores
     (each is a Node and a Python process taking turns: one core's work); the seconds each took, in the
-    order given. The first failure is raised once every synth has ended."""
+    order given. The first failure is raised once every synth has ended (leaving the pool waits for them)."""
 
     def timed(app: Path, out_dir: Path) -> float:
         began = time.perf_counter()
@@ -229,7 +229,6 @@ def synth_all(apps: Mapping[str, tuple[Path, Path]]) -> dict[str, float]:
 
     with ThreadPoolExecutor(max_workers=max(1, min(len(apps), os.cpu_count() or 1))) as pool:
         futures = {name: pool.submit(timed, app, out_dir) for name, (app, out_dir) in apps.items()}
-        wait(futures.values())
     return {name: future.result() for name, future in futures.items()}
 
 

@@ -19,8 +19,9 @@ A run, like Glue's:
   pyspark 3.5, 6.0 -> pyspark 4.1 from `.tools/spark-4.1/`, first on the script's `PYTHONPATH`).
 Runs start up to `parallel_runs` at a time (default: one per core of the machine), each on its own JVM,
 in the order they were started, except that a free slot goes first to the oldest run of a job that has
-no run in progress (`RunQueue`: in AWS runs of different jobs never wait for each other); Glue's limit per job (`MaxConcurrentRuns`) is enforced by moto when a
-run starts (`ConcurrentRunsExceededException`), as in AWS.
+no run in progress (`RunQueue`: in AWS runs of different jobs never wait for each other). Glue's limit
+per job (`MaxConcurrentRuns`) is enforced by moto when a run starts (`ConcurrentRunsExceededException`),
+as in AWS.
 """
 
 from __future__ import annotations

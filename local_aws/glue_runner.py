@@ -17,11 +17,11 @@ A run, like Glue's:
   scripts keep their `s3://` paths; boto3 in the script reaches the same endpoint.
 - runs the script on the Spark of the job's `GlueVersion` (`job_family.runtimes`: 5.1 -> the project's
   pyspark 3.5, 6.0 -> pyspark 4.1 from `.tools/spark-4.1/`, first on the script's `PYTHONPATH`).
-Runs start up to `parallel_runs` at a time (default: one per core of the machine), each on its own JVM,
-in the order they were started, except that a free slot goes first to the oldest run of a job that has
-no run in progress (`RunQueue`: in AWS runs of different jobs never wait for each other). Glue's limit
-per job (`MaxConcurrentRuns`) is enforced by moto when a run starts (`ConcurrentRunsExceededException`),
-as in AWS.
+Runs start up to `parallel_runs` at a time (default: one per core of the machine), each on its own JVM;
+`RunQueue` decides which waiting run takes a free slot: fair between jobs (in AWS runs of different jobs
+never wait for each other), in arrival order within a job, and a run waits a bounded time for a warm JVM
+of its Spark rather than warming up another one beside it. Glue's limit per job (`MaxConcurrentRuns`) is
+enforced by moto when a run starts (`ConcurrentRunsExceededException`), as in AWS.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from job_family import runtimes
 from job_family.glue.runtime import class_archive
@@ -47,8 +47,9 @@ from job_family.glue.runtime.local_driver import DRIVER_MEMORY
 from job_family.spec import DEFAULT_GLUE_VERSION
 from local_aws.glue_entry import JVM_NOT_CLEAN, SCRIPT_FAILED, SUCCEEDED
 from local_aws.jars import DEFAULT_DEST, jar_paths, missing_jars
+from local_aws.run_queue import LOCALITY_WAIT_S, RunQueue
 from local_aws.server import LocalAws
-from local_aws.spark_drivers import DriverKey, DriverPool, WarmDriver, default_max_drivers
+from local_aws.spark_drivers import DriverKey, DriverPool, Lease, WarmDriver, default_max_drivers
 
 _CHILD_ENV_DROPPED = (
     "PYTHONPATH",
@@ -191,49 +192,14 @@ def spark_submit_args(
     return shlex.join([*parts, "pyspark-shell"])
 
 
-class RunQueue:
-    """The runs waiting for a free slot, taken fairly between jobs: a slot goes to the oldest run of a
-    job that has no run in progress, else to the oldest run. In AWS, runs of different jobs never wait
-    for each other (each job has its own concurrency); here they share the machine's slots, and in
-    strict arrival order one job's burst (a backfill, a family's files arriving together) would hold
-    every slot while another job's single run waited for all of it. Within a job, runs keep their order."""
+class _Prepared(NamedTuple):
+    """A run ready to start: its workspace, script, arguments, environment and Python path."""
 
-    def __init__(self) -> None:
-        self._ready = threading.Condition()
-        self._items: list[tuple[str, Any]] = []
-        self._in_progress: dict[str, int] = {}
-        self._closed = False
-
-    def put(self, job_name: str, item: Any) -> None:
-        with self._ready:
-            self._items.append((job_name, item))
-            self._ready.notify()
-
-    def take(self) -> Any | None:
-        """The next run to start (waiting for one), or None once the queue is closed."""
-        with self._ready:
-            self._ready.wait_for(lambda: self._items or self._closed)
-            if self._closed:
-                return None
-            idle_job = next(
-                (index for index, (name, _) in enumerate(self._items) if not self._in_progress.get(name)), 0
-            )
-            name, item = self._items.pop(idle_job)
-            self._in_progress[name] = self._in_progress.get(name, 0) + 1
-            return item
-
-    def done(self, job_name: str) -> None:
-        """A run taken from the queue has ended."""
-        with self._ready:
-            self._in_progress[job_name] -= 1
-
-    def close(self) -> list[Any]:
-        """No run is taken any more; the runs still waiting, in arrival order."""
-        with self._ready:
-            self._closed = True
-            left, self._items = [item for _, item in self._items], []
-            self._ready.notify_all()
-            return left
+    workspace: Path
+    script: Path
+    argv: list[str]
+    env: dict[str, str]
+    python_path: list[str]
 
 
 class GlueJobRunner:
@@ -250,6 +216,7 @@ class GlueJobRunner:
         spark_conf: Mapping[str, str] | None = None,
         python: str = sys.executable,
         parallel_runs: int | None = None,
+        locality_wait_s: float = LOCALITY_WAIT_S,
     ) -> None:
         missing = missing_jars(jars_dir)
         if missing:
@@ -268,7 +235,7 @@ class GlueJobRunner:
         self.runs: list[JobRunRecord] = []
         self.parallel_runs = parallel_runs or default_max_drivers()
         self.drivers = DriverPool(python=python, log_dir=work_dir / "drivers", max_drivers=self.parallel_runs)
-        self._waiting = RunQueue()
+        self._waiting = RunQueue(self.drivers, locality_wait_s=locality_wait_s)
         self._workers: list[threading.Thread] = []
         self._idle = threading.Condition()
         self._pending = 0
@@ -283,6 +250,14 @@ class GlueJobRunner:
             cores=self._cores,
             driver_memory=self._driver_memory,
             conf={**runtimes.runtime(glue_version).local_conf, **self._spark_conf},
+        )
+
+    def driver_key(self, glue_version: str) -> DriverKey:
+        """The JVM a job of that Glue version runs on: its Spark (first on the path) and submit arguments."""
+        return DriverKey(
+            glue_version=glue_version,
+            python_path=runtimes.python_path(glue_version) or "",
+            submit_args=self.submit_args_for(glue_version),
         )
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -326,7 +301,8 @@ class GlueJobRunner:
         self.runs.append(record)
         with self._idle:
             self._pending += 1
-        self._waiting.put(job.name, (job, run))
+        glue_version = str(job.glue_version or DEFAULT_GLUE_VERSION)
+        self._waiting.put(job.name, self.driver_key(glue_version), (job, run))
 
     def wait_until_idle(self, timeout_s: float = 600) -> None:
         """Block until every started run has finished."""
@@ -339,10 +315,10 @@ class GlueJobRunner:
     # -- execution ------------------------------------------------------------------------
 
     def _work(self) -> None:
-        while (item := self._waiting.take()) is not None:
-            job, run = item
+        while (taken := self._waiting.take()) is not None:
+            (job, run), lease = taken
             try:
-                self._execute(job, run)
+                self._execute(job, run, lease)
             except Exception as error:
                 self._finish(
                     run, "FAILED", f"local_aws could not run the job: {type(error).__name__}: {error}"
@@ -370,7 +346,23 @@ class GlueJobRunner:
         self.aws.client("s3").download_file(bucket, key, str(target))
         return target
 
-    def _execute(self, job: Any, run: Any) -> None:
+    def _execute(self, job: Any, run: Any, lease: Lease) -> None:
+        try:
+            prepared = self._prepare(job, run, lease.key)
+        except BaseException:
+            self.drivers.cancel(lease)
+            raise
+        driver = self.drivers.open(lease, prepared.env)  # a JVM that fails to start gives the lease back
+        record: JobRunRecord = run.local_record
+        record.warm, record.driver_log = driver.runs > 1, driver.log_file
+        clean = False
+        try:
+            clean = self._run_process(job, run, prepared, driver)
+        finally:
+            self.drivers.release(driver, reusable=clean)
+
+    def _prepare(self, job: Any, run: Any, key: DriverKey) -> _Prepared:
+        """The run's workspace with its script and files, its arguments as Glue passes them, its environment."""
         record: JobRunRecord = run.local_record
         workspace = self.work_dir / job.name / run.job_run_id
         shutil.rmtree(workspace, ignore_errors=True)
@@ -390,58 +382,44 @@ class GlueJobRunner:
         for name, value in arguments.items():
             argv += [name, value]
         # the Spark of the job's Glue version (Glue 6.0: Spark 4.1 from .tools/, first on the path)
-        glue_version = str(getattr(job, "glue_version", None) or DEFAULT_GLUE_VERSION)
-        runtime_path = runtimes.python_path(glue_version)
-        if runtime_path:
-            python_path.insert(0, runtime_path)
-        env = {key: value for key, value in os.environ.items() if key not in _CHILD_ENV_DROPPED}
+        if key.python_path:
+            python_path.insert(0, key.python_path)
+        env = {name: value for name, value in os.environ.items() if name not in _CHILD_ENV_DROPPED}
         env |= self.aws.environment()
         env |= {
             "PYSPARK_PYTHON": self.python,
             "PYSPARK_DRIVER_PYTHON": self.python,
             "SPARK_LOCAL_IP": "127.0.0.1",
         }
-        key = DriverKey(
-            glue_version=glue_version,
-            python_path=runtime_path or "",
-            submit_args=self.submit_args_for(glue_version),
-        )
-        driver = self.drivers.acquire(key, env)
-        record.warm, record.driver_log = driver.runs > 1, driver.log_file
-        clean = False
-        try:
-            clean = self._run_process(job, run, workspace, script, argv, env, python_path, driver)
-        finally:
-            self.drivers.release(driver, reusable=clean)
+        return _Prepared(workspace, script, argv, env, python_path)
 
-    def _run_process(
-        self,
-        job: Any,
-        run: Any,
-        workspace: Path,
-        script: Path,
-        argv: list[str],
-        env: dict[str, str],
-        python_path: list[str],
-        driver: WarmDriver,
-    ) -> bool:
+    def _run_process(self, job: Any, run: Any, prepared: _Prepared, driver: WarmDriver) -> bool:
         """Run the script's process on `driver`; True when it ended leaving the JVM clean."""
         record: JobRunRecord = run.local_record
         assert record.log_file is not None
         env = {
-            **env,
+            **prepared.env,
             **driver.connection(),
             "PYSPARK_SUBMIT_ARGS": driver.key.submit_args,
-            "PYTHONPATH": os.pathsep.join(python_path),
+            "PYTHONPATH": os.pathsep.join(prepared.python_path),
             "PYTHONUNBUFFERED": "1",
         }
-        error_file = workspace / "error.txt"
-        command = [self.python, "-m", "local_aws.glue_entry", str(error_file), str(script), *argv]
+        error_file = prepared.workspace / "error.txt"
+        command = [
+            self.python,
+            "-m",
+            "local_aws.glue_entry",
+            str(error_file),
+            str(prepared.script),
+            *prepared.argv,
+        ]
         record.state = "RUNNING"
         run.modified_on = datetime.now(UTC)
         timeout_min = job.timeout or 2880
         with record.log_file.open("w") as log:
-            process = subprocess.Popen(command, cwd=workspace, env=env, stdout=log, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                command, cwd=prepared.workspace, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
             self.processes[record.run_id] = process
             try:
                 returncode = process.wait(timeout=timeout_min * 60)

@@ -21,12 +21,16 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 START_TIMEOUT_S = 180.0
+# An idle JVM is kept for its Spark this long after its run ended before another Spark's run may stop it
+# to make room: a family's next step starts within about a second of its previous one ending (the state
+# machine starts it), and stopping the JVM it was about to reuse would cost both a new JVM.
+KEEP_IDLE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class WarmDriver:
     log_file: Path
     runs: int = 0
     started_s: float = field(default_factory=time.perf_counter)
+    idle_since: float = 0.0  # when its last run ended (the pool's clock)
 
     def alive(self) -> bool:
         return self.host.poll() is None
@@ -73,41 +78,90 @@ class DriverStartError(RuntimeError):
     pass
 
 
-class DriverPool:
-    """Started JVMs by key; `acquire` hands out an idle one or starts one, `release` takes it back."""
+@dataclass(frozen=True)
+class Lease:
+    """A JVM reserved for one run: an idle one of its key, or room for a new one (`DriverPool.lease`)."""
 
-    def __init__(self, *, python: str, log_dir: Path, max_drivers: int) -> None:
+    key: DriverKey
+    driver: WarmDriver | None  # None: a new JVM starts when the lease is opened
+    evicted: WarmDriver | None = None  # an idle JVM of another key, stopped to make room
+
+
+class DriverPool:
+    """Started JVMs by key. `lease` reserves one for a run (an idle JVM of its key, or room for a new
+    one), `open` hands it out (starting it if new), `release` takes it back."""
+
+    def __init__(
+        self,
+        *,
+        python: str,
+        log_dir: Path,
+        max_drivers: int,
+        keep_idle_s: float = KEEP_IDLE_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.python = python
         self.log_dir = log_dir
         self.max_drivers = max(1, max_drivers)
+        self.keep_idle_s = keep_idle_s
+        self.clock = clock
         self.started = 0  # JVMs started so far (for tests and progress output)
         self._idle: list[WarmDriver] = []
         self._busy: set[WarmDriver] = set()
-        self._lock = threading.Condition()
+        self._starting: list[DriverKey] = []  # leased for a new JVM, not started yet
+        self._lock = threading.Lock()
         self._closed = False
 
-    def acquire(self, key: DriverKey, env: Mapping[str, str]) -> WarmDriver:
-        """An idle JVM of that key, or a new one (an idle JVM of another key makes room if needed)."""
+    def has_idle(self, key: DriverKey) -> bool:
+        """An idle JVM of that key is waiting for a run."""
         with self._lock:
-            while True:
+            return any(driver.key == key and driver.alive() for driver in self._idle)
+
+    def serves(self, key: DriverKey) -> bool:
+        """A JVM of that key is started, starting or idle."""
+        with self._lock:
+            return key in self._starting or any(driver.key == key for driver in (*self._busy, *self._idle))
+
+    def lease(self, key: DriverKey) -> Lease | None:
+        """Reserve a JVM for a run of `key`: an idle one of that key, else room for a new one (when every
+        place is taken, the longest idle JVM of another key that has been idle `keep_idle_s` makes room);
+        None when no JVM can make room yet."""
+        with self._lock:
+            if self._closed:
+                raise DriverStartError("the local Glue runner is stopping")
+            self._idle = [driver for driver in self._idle if driver.alive()]
+            for driver in self._idle:
+                if driver.key == key:
+                    self._idle.remove(driver)
+                    self._busy.add(driver)
+                    driver.runs += 1
+                    return Lease(key, driver)
+            evicted = None
+            if len(self._busy) + len(self._idle) + len(self._starting) >= self.max_drivers:
+                now = self.clock()
+                evicted = next((d for d in self._idle if now - d.idle_since >= self.keep_idle_s), None)
+                if evicted is None:
+                    return None
+                self._idle.remove(evicted)
+            self._starting.append(key)
+            return Lease(key, None, evicted)
+
+    def open(self, lease: Lease, env: Mapping[str, str]) -> WarmDriver:
+        """The leased JVM, started now if the lease is for a new one."""
+        if lease.driver is not None:
+            return lease.driver
+        try:
+            if lease.evicted is not None:
+                lease.evicted.stop()
+            with self._lock:
                 if self._closed:
                     raise DriverStartError("the local Glue runner is stopping")
-                self._idle = [driver for driver in self._idle if driver.alive()]
-                for driver in self._idle:
-                    if driver.key == key:
-                        self._idle.remove(driver)
-                        self._busy.add(driver)
-                        driver.runs += 1
-                        return driver
-                if len(self._busy) + len(self._idle) < self.max_drivers:
-                    break
-                if self._idle:  # room for this key: the longest idle JVM of another key goes
-                    self._idle.pop(0).stop()
-                    break
-                self._lock.wait(timeout=1.0)
-            self.started += 1
-            number = self.started
-        driver = self._start(key, env, number)
+                self.started += 1
+                number = self.started
+            driver = self._start(lease.key, env, number)
+        finally:
+            with self._lock:
+                self._starting.remove(lease.key)
         with self._lock:
             driver.runs += 1
             self._busy.add(driver)
@@ -117,14 +171,24 @@ class DriverPool:
                 raise DriverStartError("the local Glue runner is stopping")
         return driver
 
+    def cancel(self, lease: Lease) -> None:
+        """Give back a lease that was not opened (its run failed before it needed Spark)."""
+        if lease.driver is not None:
+            self.release(lease.driver, reusable=True)
+            return
+        if lease.evicted is not None:
+            lease.evicted.stop()
+        with self._lock:
+            self._starting.remove(lease.key)
+
     def release(self, driver: WarmDriver, *, reusable: bool) -> None:
         """Back to the idle JVMs, or stopped (a run that did not end cleanly leaves nothing behind)."""
         with self._lock:
             self._busy.discard(driver)
             keep = reusable and driver.alive() and not self._closed
             if keep:
+                driver.idle_since = self.clock()
                 self._idle.append(driver)
-            self._lock.notify_all()
         if not keep:
             driver.stop()
 
@@ -134,7 +198,6 @@ class DriverPool:
             self._closed = True
             drivers = [*self._idle, *self._busy]
             self._idle, self._busy = [], set()
-            self._lock.notify_all()
         for driver in drivers:
             driver.stop()
 

@@ -88,8 +88,9 @@ def aws() -> Iterator[LocalAws]:
 
 @pytest.fixture(scope="module")
 def runner(aws: LocalAws, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GlueJobRunner]:
+    # no locality wait: these tests start runs of one job side by side on purpose, each on its own JVM
     with GlueJobRunner(
-        aws, work_dir=tmp_path_factory.mktemp("glue"), cores=1, parallel_runs=2
+        aws, work_dir=tmp_path_factory.mktemp("glue"), cores=1, parallel_runs=2, locality_wait_s=0
     ) as glue_runner:
         yield glue_runner
 

@@ -15,8 +15,8 @@ SYNCED      := $(VENV)/.synced
 NODE_READY  := node_modules/.installed
 # hadoop-aws + AWS SDK bundle for Spark's s3a (not on PyPI; extracted from the sagemaker-pyspark sdist)
 S3A_JARS    := $(TOOLS)/jars/.ready
-# the JVM class-data archive local Spark drivers start from (job_family/glue/runtime/class_archive.py)
-SPARK_CLASSES := $(TOOLS)/spark-classes.jsa
+# the JVM class-data archives local Spark drivers start from, one per Spark (job_family/glue/runtime/class_archive.py)
+SPARK_CLASSES := $(TOOLS)/spark-classes.ready
 # the other Sparks some family's Glue version needs (job_family/runtimes.py: Glue 6.0 -> pyspark 4.1.1)
 SPARK_RUNTIMES := $(TOOLS)/spark-runtimes.ready
 CDK         := $(CURDIR)/node_modules/.bin/cdk
@@ -97,9 +97,9 @@ $(S3A_JARS): local_aws/jars.py | $(SYNCED)
 	$(PY) -m local_aws.jars --pip $(TOOLS)/bin/pip --dest $(TOOLS)/jars
 	touch $@
 
-$(SPARK_CLASSES): job_family/glue/runtime/class_archive.py $(SYNCED)
-	PYTHONPATH=etl-jobs/nyc_taxi $(PY) -m job_family.glue.runtime.class_archive --family nyc_taxi --output $@.tmp > /dev/null
-	mv $@.tmp $@
+$(SPARK_CLASSES): job_family/glue/runtime/class_archive.py $(SYNCED) | $(SPARK_RUNTIMES)
+	$(PY) -m job_family.glue.runtime.class_archive --all
+	touch $@
 
 $(SPARK_RUNTIMES): job_family/runtimes.py $(wildcard etl-jobs/*/*/spec.py) | $(SYNCED)
 	$(PY) -m job_family.runtimes install --uv $(UV)

@@ -147,15 +147,17 @@ def spark_submit_args(
     aws: LocalAws,
     jars: list[Path],
     *,
+    spark: str,
     cores: int = 2,
     driver_memory: str = DRIVER_MEMORY,
     conf: Mapping[str, str] = {},
 ) -> str:
-    """PYSPARK_SUBMIT_ARGS that point Spark's s3:// and s3a:// at the embedded S3 (over its HTTPS listener)."""
+    """PYSPARK_SUBMIT_ARGS that point Spark's s3:// and s3a:// at the embedded S3 (over its HTTPS listener);
+    the driver starts from the class-data archive of its `spark` line (e.g. "3.5") when there is one."""
     endpoint, tls = aws.https_listener()
     java_options = (
         f"-Djavax.net.ssl.trustStore={tls.truststore} -Djavax.net.ssl.trustStoreType=PKCS12 "
-        f"-Djavax.net.ssl.trustStorePassword={tls.truststore_password} {class_archive.java_options()}"
+        f"-Djavax.net.ssl.trustStorePassword={tls.truststore_password} {class_archive.java_options(class_archive.archive_for(spark))}"
     ).strip()
     settings = {
         "spark.ui.enabled": "false",
@@ -247,6 +249,7 @@ class GlueJobRunner:
         return spark_submit_args(
             self.aws,
             self._jars,
+            spark=runtimes.runtime(glue_version).spark,
             cores=self._cores,
             driver_memory=self._driver_memory,
             conf={**runtimes.runtime(glue_version).local_conf, **self._spark_conf},

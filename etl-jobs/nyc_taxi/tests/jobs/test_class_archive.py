@@ -1,8 +1,10 @@
-"""class_archive: local drivers start from the JVM class-data archive only when `make setup` wrote it."""
+"""class_archive: local drivers start from their Spark's JVM class-data archive only when `make setup` wrote it."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from job_family.glue.runtime import class_archive
 
@@ -20,6 +22,19 @@ def test_an_archive_is_used_quietly_and_only_if_the_jvm_accepts_it(tmp_path: Pat
     assert "-Xlog:cds=off" in options
 
 
-def test_the_default_archive_is_in_the_project_tools_folder() -> None:
+def test_each_spark_has_its_archive_in_the_project_tools_folder() -> None:
     project = Path(__file__).resolve().parents[4]
-    assert project / ".tools" / "spark-classes.jsa" == class_archive.ARCHIVE
+    assert class_archive.archive_for("3.5") == project / ".tools" / "spark-3.5-classes.jsa"
+    assert class_archive.archive_for("4.1") == project / ".tools" / "spark-4.1-classes.jsa"
+
+
+def test_by_default_a_driver_uses_the_archive_of_the_spark_it_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert class_archive.running_spark() == "3.5"  # this project's pyspark (nyc_taxi: Glue 5.1)
+    monkeypatch.setattr(class_archive, "REPOSITORY_ROOT", tmp_path)
+    (tmp_path / ".tools").mkdir()
+    (tmp_path / ".tools" / "spark-4.1-classes.jsa").write_bytes(b"another Spark's archive")
+    assert class_archive.java_options() == ""
+    (tmp_path / ".tools" / "spark-3.5-classes.jsa").write_bytes(b"archive")
+    assert f"-XX:SharedArchiveFile={tmp_path}/.tools/spark-3.5-classes.jsa" in class_archive.java_options()

@@ -12,7 +12,9 @@ A run, like Glue's:
 - runs the script in a fresh Python process with `--JOB_ID`, `--JOB_RUN_ID`, `--JOB_NAME` and every
   run argument (the job's DefaultArguments merged with the run's, as moto merges them); the process
   connects to a warm Spark driver JVM (`local_aws.spark_drivers`) and starts its own SparkContext and
-  session there, which it stops at its end, so a run starts in about a second, not a JVM start;
+  session there, which it stops at its end, so a run starts in about a second, not a JVM start; the
+  JVMs belong to the process, so the next runner (the next embedded AWS, e.g. the next test module)
+  finds them warm;
 - gives Spark the s3a jars with `fs.s3.impl = S3AFileSystem` pointed at the embedded endpoint, so
   scripts keep their `s3://` paths; boto3 in the script reaches the same endpoint.
 - runs the script on the Spark of the job's `GlueVersion` (`job_family.runtimes`: 5.1 -> the project's
@@ -27,6 +29,7 @@ enforced by moto when a run starts (`ConcurrentRunsExceededException`), as in AW
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import shlex
@@ -45,11 +48,11 @@ from job_family import runtimes
 from job_family.glue.runtime import class_archive
 from job_family.glue.runtime.local_driver import DRIVER_MEMORY
 from job_family.spec import DEFAULT_GLUE_VERSION
-from local_aws.glue_entry import JVM_NOT_CLEAN, SCRIPT_FAILED, SUCCEEDED
+from local_aws.glue_entry import JVM_NOT_CLEAN, RUN_CONF, SCRIPT_FAILED, SUCCEEDED
 from local_aws.jars import DEFAULT_DEST, jar_paths, missing_jars
 from local_aws.run_queue import LOCALITY_WAIT_S, RunQueue
 from local_aws.server import LocalAws
-from local_aws.spark_drivers import DriverKey, DriverPool, Lease, WarmDriver, default_max_drivers
+from local_aws.spark_drivers import DriverKey, Lease, WarmDriver, default_max_drivers, shared_pool
 
 _CHILD_ENV_DROPPED = (
     "PYTHONPATH",
@@ -152,23 +155,24 @@ def spark_submit_args(
     driver_memory: str = DRIVER_MEMORY,
     conf: Mapping[str, str] = {},
 ) -> str:
-    """PYSPARK_SUBMIT_ARGS that point Spark's s3:// and s3a:// at the embedded S3 (over its HTTPS listener);
-    the driver starts from the class-data archive of its `spark` line (e.g. "3.5") when there is one."""
-    endpoint, tls = aws.https_listener()
+    """PYSPARK_SUBMIT_ARGS of a driver JVM for the embedded AWS's runs: the s3a jars, Spark's s3:// and
+    s3a:// over HTTPS trusting the embedded AWS's certificate (one per process, `tls`), and the class-data
+    archive of its `spark` line (e.g. "3.5") when there is one. Nothing in them names one embedded AWS:
+    its endpoint is given to each run (`run_conf`), so a JVM serves the runs of every embedded AWS the
+    process starts, one after the other."""
+    _, tls = aws.https_listener()
     java_options = (
         f"-Djavax.net.ssl.trustStore={tls.truststore} -Djavax.net.ssl.trustStoreType=PKCS12 "
-        f"-Djavax.net.ssl.trustStorePassword={tls.truststore_password} {class_archive.java_options(class_archive.archive_for(spark))}"
+        f"-Djavax.net.ssl.trustStorePassword={tls.truststore_password} "
+        f"{class_archive.java_options(class_archive.archive_for(spark))}"
     ).strip()
     settings = {
         "spark.ui.enabled": "false",
         "spark.sql.shuffle.partitions": "4",
         "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
-        "spark.hadoop.fs.s3a.endpoint": endpoint,
         "spark.hadoop.fs.s3a.path.style.access": "true",
         "spark.hadoop.fs.s3a.connection.ssl.enabled": "true",
         "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
-        "spark.hadoop.fs.s3a.access.key": aws.environment()["AWS_ACCESS_KEY_ID"],
-        "spark.hadoop.fs.s3a.secret.key": aws.environment()["AWS_SECRET_ACCESS_KEY"],
         "spark.hadoop.fs.s3a.attempts.maximum": "2",
         "spark.hadoop.fs.s3a.retry.limit": "2",
         # Fewer S3 calls per write (a rename on S3 is a copy and a delete of every object): directory
@@ -192,6 +196,16 @@ def spark_submit_args(
     for key, value in settings.items():
         parts += ["--conf", f"{key}={value}"]
     return shlex.join([*parts, "pyspark-shell"])
+
+
+def run_conf(aws: LocalAws) -> dict[str, str]:
+    """The Spark settings that point one run's s3a at its embedded AWS (`glue_entry.RUN_CONF`)."""
+    endpoint, _ = aws.https_listener()
+    return {
+        "spark.hadoop.fs.s3a.endpoint": endpoint,
+        "spark.hadoop.fs.s3a.access.key": aws.environment()["AWS_ACCESS_KEY_ID"],
+        "spark.hadoop.fs.s3a.secret.key": aws.environment()["AWS_SECRET_ACCESS_KEY"],
+    }
 
 
 class _Prepared(NamedTuple):
@@ -236,7 +250,7 @@ class GlueJobRunner:
         self.submit_args = self.submit_args_for(DEFAULT_GLUE_VERSION)
         self.runs: list[JobRunRecord] = []
         self.parallel_runs = parallel_runs or default_max_drivers()
-        self.drivers = DriverPool(python=python, log_dir=work_dir / "drivers", max_drivers=self.parallel_runs)
+        self.drivers = shared_pool(python)
         self._waiting = RunQueue(self.drivers, locality_wait_s=locality_wait_s)
         self._workers: list[threading.Thread] = []
         self._idle = threading.Condition()
@@ -270,6 +284,7 @@ class GlueJobRunner:
         if _active is not None:
             raise RuntimeError("another GlueJobRunner is installed")
         _install_hook()
+        self.drivers.attach(log_dir=self.work_dir / "drivers", max_drivers=self.parallel_runs)
         self._workers = [
             threading.Thread(target=self._work, name=f"local-glue-runner-{number}", daemon=True)
             for number in range(1, self.parallel_runs + 1)
@@ -280,7 +295,8 @@ class GlueJobRunner:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        """Stop: runs not yet started end STOPPED, a running one is killed (never leaves a JVM behind)."""
+        """Stop: runs not yet started end STOPPED, a running one is killed and its JVM stopped. Idle JVMs
+        stay warm for the next runner of the process (`spark_drivers.shared_pool`)."""
         global _active
         _active = None
         self._stopping.set()
@@ -293,7 +309,6 @@ class GlueJobRunner:
             process.terminate()
         for worker in self._workers:
             worker.join()
-        self.drivers.close()
 
     def submit(self, job: Any, run: Any) -> None:
         """Called by the hook inside moto: take over the run's state and queue it."""
@@ -393,6 +408,7 @@ class GlueJobRunner:
             "PYSPARK_PYTHON": self.python,
             "PYSPARK_DRIVER_PYTHON": self.python,
             "SPARK_LOCAL_IP": "127.0.0.1",
+            RUN_CONF: json.dumps(run_conf(self.aws)),
         }
         return _Prepared(workspace, script, argv, env, python_path)
 
@@ -424,6 +440,8 @@ class GlueJobRunner:
                 command, cwd=prepared.workspace, env=env, stdout=log, stderr=subprocess.STDOUT
             )
             self.processes[record.run_id] = process
+            if self._stopping.is_set():  # the runner began to stop while this run's JVM was starting
+                process.terminate()
             try:
                 returncode = process.wait(timeout=timeout_min * 60)
             except subprocess.TimeoutExpired:

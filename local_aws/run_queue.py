@@ -3,19 +3,20 @@
 The local runner has one slot per core and a pool of warm Spark driver JVMs (`local_aws.spark_drivers`).
 A run on a warm JVM of its Spark starts at once and runs at full speed; a run on a new JVM pays the JVM's
 start and its warm-up (class loading, JIT compilation), which on 2 cores is about 18 s for a 50-row file
-(`make bench`'s loop: first file 33.9 s, warm files 15.8 s) and more when two JVMs warm up at once. A free
-slot goes, in this order, to:
+(`make bench`'s loop: first file 33.9 s, warm files 15.8 s) and doubles when two JVMs warm up side by
+side. A free slot goes, in this order, to:
 
 1. the oldest run that has waited `locality_wait_s` or more, whatever JVM it needs: no run waits longer
    than that for a warm JVM, and no job's runs overtake another job's for longer;
 2. the oldest run with an idle JVM of its key (no start to pay);
-3. the oldest run whose key has no JVM at all: it must start one whenever it runs.
+3. the oldest run whose key has no JVM warming up (starting, or serving its first run): it starts one.
 
-A run whose key has JVMs that are all busy (or starting) waits for one of them, up to `locality_wait_s`
-(Spark's own `spark.locality.wait` for a task's data, applied to a run's JVM: waiting at most what a
-start would cost bounds the loss when the wait was in vain). So two files of a family that arrive
-together run one after the other on one JVM, and the other slot goes to another family's run, instead
-of two JVMs warming up side by side on 2 cores. A run that needs a new JVM when every place is taken
+So a run whose key has a JVM warming up waits for it, up to `locality_wait_s` (Spark's own
+`spark.locality.wait` for a task's data, applied to a run's JVM: waiting at most what a start would cost
+bounds the loss when the wait was in vain). Two files of a family that arrive together run one after
+the other on one JVM, and the other slot goes to another family's run, instead of two JVMs warming up
+side by side on 2 cores. Once a JVM of a Spark is warm, a stream of its runs (a backfill) gets a second
+JVM on a free slot at once, so both cores work. A run that needs a new JVM when every place is taken
 stops the longest idle JVM of another Spark, but not one whose run ended less than `KEEP_IDLE_S` ago:
 the next step of that family is probably on its way to it (`DriverPool.lease`).
 
@@ -114,7 +115,7 @@ class RunQueue:
         fair = idle_jobs + [waiting for waiting in self._items if waiting not in idle_jobs]
         waited = [waiting for waiting in fair if now - waiting.since >= self.locality_wait_s]
         warm = [waiting for waiting in fair if self.drivers.has_idle(waiting.key)]
-        new = [waiting for waiting in fair if not self.drivers.serves(waiting.key)]
+        new = [waiting for waiting in fair if not self.drivers.warming_up(waiting.key)]
         return list(dict.fromkeys([*waited, *warm, *new]))
 
     def _until_a_wait_ends(self) -> float:

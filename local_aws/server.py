@@ -18,16 +18,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import ssl
-import tempfile
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -36,7 +33,7 @@ from botocore.config import Config
 
 from local_aws.listeners import Listener
 from local_aws.patches import apply_patches, retry_waits_scaled
-from local_aws.tls import TlsMaterial, create_tls_material
+from local_aws.tls import TlsMaterial, process_tls_material
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "eu-west-1"
@@ -153,7 +150,7 @@ class LocalAws:
         """
         with self._https_lock:
             if self._https is None:
-                material = create_tls_material(Path(tempfile.mkdtemp(prefix="local-aws-tls-")))
+                material = process_tls_material()
                 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                 context.load_cert_chain(material.certificate, material.private_key)
                 self._https = (Listener(HOST, ssl_context=context, persistent=True), material)
@@ -162,9 +159,8 @@ class LocalAws:
 
     def _stop_https_listener(self) -> None:
         if self._https is not None:
-            listener, material = self._https
+            listener, _ = self._https
             listener.stop()
-            shutil.rmtree(material.certificate.parent, ignore_errors=True)
             self._https = None
 
     def reset(self) -> None:

@@ -3,7 +3,7 @@
 A Glue run locally is a fresh Python process (its module state starts empty, as on Glue) that connects
 to a driver JVM from this pool instead of starting one (`local_aws.spark_driver`). What makes two runs
 need different JVMs is their `DriverKey`: the Spark of the job's Glue version and the JVM-level settings
-(jars, driver memory, JVM options, s3a endpoint and truststore). Everything else is per run: each run
+(jars, driver memory, JVM options, the truststore). Everything else is per run: each run
 creates its own SparkContext and session in the JVM, with only the job's configuration, and stops them
 when it ends, so no temp view, cached table, SQL setting or Hadoop file system of an earlier run is seen
 by the next one (`local_aws.glue_entry`).
@@ -11,14 +11,21 @@ by the next one (`local_aws.glue_entry`).
 A JVM serves one run at a time; runs in parallel take different JVMs, at most `max_drivers` of them. A
 run that did not end cleanly (killed, timed out, crashed, its clean-up failed) takes its JVM with it:
 the JVM is stopped and the next run gets a new one, so a crash fails that run only.
+
+The JVMs belong to the process, not to one embedded AWS (`shared_pool`): nothing in a `DriverKey` names
+an embedded AWS (each run is given its endpoint, `local_aws.glue_entry.RUN_CONF`), so the runs of the
+next embedded AWS the process starts (the next test module, say) find them warm. They stop when the
+process ends.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -112,15 +119,20 @@ class DriverPool:
         self._lock = threading.Lock()
         self._closed = False
 
+    def attach(self, *, log_dir: Path, max_drivers: int) -> None:
+        """Serve a new runner: JVMs it starts log below `log_dir`, at most `max_drivers` of them."""
+        with self._lock:
+            self.log_dir, self.max_drivers = log_dir, max(1, max_drivers)
+
     def has_idle(self, key: DriverKey) -> bool:
         """An idle JVM of that key is waiting for a run."""
         with self._lock:
             return any(driver.key == key and driver.alive() for driver in self._idle)
 
-    def serves(self, key: DriverKey) -> bool:
-        """A JVM of that key is started, starting or idle."""
+    def warming_up(self, key: DriverKey) -> bool:
+        """A JVM of that key is starting or serving its first run (its JIT still cold)."""
         with self._lock:
-            return key in self._starting or any(driver.key == key for driver in (*self._busy, *self._idle))
+            return key in self._starting or any(d.key == key and d.runs <= 1 for d in self._busy)
 
     def lease(self, key: DriverKey) -> Lease | None:
         """Reserve a JVM for a run of `key`: an idle one of that key, else room for a new one (when every
@@ -243,6 +255,22 @@ def _read_line(stream: IO[bytes], *, timeout_s: float) -> str | None:
     reader.start()
     reader.join(timeout_s)
     return found[0].decode().strip() or None if found else None
+
+
+_shared: dict[str, DriverPool] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_pool(python: str) -> DriverPool:
+    """The process's pool of JVMs for runs of `python`; stopped when the process exits."""
+    with _shared_lock:
+        if python not in _shared:
+            pool = DriverPool(
+                python=python, log_dir=Path(tempfile.gettempdir()), max_drivers=default_max_drivers()
+            )
+            atexit.register(pool.close)
+            _shared[python] = pool
+        return _shared[python]
 
 
 def default_max_drivers() -> int:

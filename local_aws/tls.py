@@ -8,11 +8,14 @@ to the embedded S3 over HTTPS, trusting only this self-signed certificate (127.0
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import functools
 import ipaddress
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,8 +42,18 @@ def _keytool() -> str:
     return found
 
 
+@functools.cache
+def process_tls_material() -> TlsMaterial:
+    """The identity every embedded AWS of this process serves HTTPS with, removed when the process ends.
+    One for all: a warm Spark driver JVM reads its truststore once, and serves the runs of each embedded
+    AWS the process starts, one after the other (`local_aws.spark_drivers`)."""
+    directory = Path(tempfile.mkdtemp(prefix="local-aws-tls-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return create_tls_material(directory)
+
+
 def create_tls_material(directory: Path) -> TlsMaterial:
-    """A self-signed certificate for 127.0.0.1/localhost (valid 2 days) and a PKCS12 truststore holding it."""
+    """A self-signed certificate for 127.0.0.1/localhost (valid 30 days) and a PKCS12 truststore holding it."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -57,7 +70,7 @@ def create_tls_material(directory: Path) -> TlsMaterial:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=2))
+        .not_valid_after(now + dt.timedelta(days=30))
         .add_extension(
             x509.SubjectAlternativeName(
                 [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]

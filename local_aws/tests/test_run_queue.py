@@ -137,6 +137,18 @@ def test_a_run_waits_no_longer_than_the_locality_wait_then_starts_a_new_jvm(slot
     assert made.running["a1"] is not made.running["a2"] and made.pool.started == 2
 
 
+def test_once_its_jvm_is_warm_a_stream_of_runs_gets_a_second_jvm_on_a_free_slot(slots: Make) -> None:
+    # a backfill: the first file warmed Spark 3.5's JVM up; then files keep coming
+    made = slots({"a": SPARK_35})
+    made.put("a1")
+    assert made.start() == "a1"
+    made.end("a1")
+    made.put("a2", "a3")
+    assert made.start() == "a2"  # on the warm JVM
+    assert made.start() == "a3"  # at once, on a second JVM: the first is busy, but not warming up
+    assert made.pool.started == 2
+
+
 def test_a_run_with_an_idle_jvm_of_its_spark_goes_before_an_older_run_that_would_start_one(
     slots: Make,
 ) -> None:
@@ -180,14 +192,14 @@ def test_a_jvm_whose_run_just_ended_is_kept_for_its_spark_then_makes_room(slots:
     made.end("c2")
     made.clock.now += KEEP_IDLE_S
     assert made.start() == "b1"  # a 3.5 JVM in the 4.1 one's place
-    assert made.pool.started == 3 and not made.pool.serves(SPARK_41)
+    assert made.pool.started == 3 and not made.pool.has_idle(SPARK_41)
 
 
 def test_no_run_waits_when_its_spark_has_no_jvm_and_every_slot_is_free(slots: Make) -> None:
     made = slots({"a": SPARK_35, "c": SPARK_41})
     made.put("c1")
     assert made.start() == "c1"
-    assert made.pool.serves(SPARK_41) and not made.pool.serves(SPARK_35)
+    assert made.pool.warming_up(SPARK_41) and not made.pool.warming_up(SPARK_35)
 
 
 def test_a_lease_given_back_unopened_frees_its_place(slots: Make) -> None:
@@ -195,10 +207,10 @@ def test_a_lease_given_back_unopened_frees_its_place(slots: Make) -> None:
     made.put("a1")
     taken = made.queue.poll()
     assert taken is not None
-    assert made.pool.serves(SPARK_35)  # the JVM being started counts: a second run of it would wait
+    assert made.pool.warming_up(SPARK_35)  # the JVM being started: a second run of it would wait
     made.pool.cancel(taken[1])
     made.queue.done("a")
-    assert not made.pool.serves(SPARK_35)
+    assert not made.pool.warming_up(SPARK_35)
 
 
 def test_closing_hands_back_the_waiting_runs_in_arrival_order_and_wakes_a_waiting_worker(slots: Make) -> None:

@@ -7,8 +7,8 @@ uncaught exception (or a non-zero `sys.exit`) is written to `<error file>` as
 `<ExceptionType>: <message>`, which becomes the run's `ErrorMessage`.
 
 The run connects to a warm driver JVM when `PYSPARK_GATEWAY_PORT` is set (`local_aws.spark_drivers`),
-gives it the settings of this run only (`RUN_CONF`), and ends by stopping what it started there: its session and SparkContext, and the Hadoop file systems
-they cached. The exit code says how the script ended (0 succeeded, 1 failed) plus `JVM_NOT_CLEAN` (2)
+gives it the settings of this run only (`RUN_CONF`), and ends by stopping what it started there: its
+session and SparkContext, and the Hadoop file systems they cached. The exit code says how the script ended (0 succeeded, 1 failed) plus `JVM_NOT_CLEAN` (2)
 when that clean-up failed: the pool then stops that JVM instead of giving it to the next run, as it does
 when the process is killed.
 """

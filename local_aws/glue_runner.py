@@ -247,7 +247,6 @@ class GlueJobRunner:
         self._cores = cores
         self._driver_memory = driver_memory
         self._spark_conf = dict(spark_conf or {})
-        self.submit_args = self.submit_args_for(DEFAULT_GLUE_VERSION)
         self.runs: list[JobRunRecord] = []
         self.parallel_runs = parallel_runs or default_max_drivers()
         self.drivers = shared_pool(python)

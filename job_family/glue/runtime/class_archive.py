@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from job_family import runtimes
-from job_family.spec import PerDelivery
+from job_family.spec import FamilySpec, PerDelivery
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
 
@@ -51,20 +51,19 @@ def java_options(archive: Path | None = None) -> str:
     return f"-XX:SharedArchiveFile={archive} -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off"
 
 
-def record_all() -> list[Path]:
+def record_all() -> None:
     """Record the archive of every Spark a family runs on, each with the first family on it that has a
     sample, in a process of its own (its Spark first on the path)."""
     from job_family import registry
     from job_family.glue.runtime import local_run
 
-    recorders: dict[str, str] = {}
+    recorders: dict[str, FamilySpec] = {}
     for name in registry.family_names():
         spec = registry.load_spec(name)
         if spec.sample_files is not None:
-            recorders.setdefault(runtimes.runtime(spec.glue_version).spark, name)
-    written = []
-    for spark, family in sorted(recorders.items()):
-        spec = registry.load_spec(family)
+            recorders.setdefault(runtimes.runtime(spec.glue_version).spark, spec)
+    for spark, spec in sorted(recorders.items()):
+        family = spec.name
         output = archive_for(spark)
         partial = output.with_name(output.name + ".tmp")
         partial.unlink(missing_ok=True)  # the JVM writes it read-only
@@ -84,8 +83,6 @@ def record_all() -> list[Path]:
         print(
             f"class archive of Spark {spark} ({family}): {output} ({output.stat().st_size / 2**20:,.0f} MiB)"
         )
-        written.append(output)
-    return written
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -38,3 +38,15 @@ def test_by_default_a_driver_uses_the_archive_of_the_spark_it_imports(
     assert class_archive.java_options() == ""
     (tmp_path / ".tools" / "spark-3.5-classes.jsa").write_bytes(b"archive")
     assert f"-XX:SharedArchiveFile={tmp_path}/.tools/spark-3.5-classes.jsa" in class_archive.java_options()
+
+
+def test_a_recording_that_fails_stops_setup_naming_the_spark_and_family_and_keeps_no_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(class_archive, "REPOSITORY_ROOT", tmp_path)
+    monkeypatch.setattr(class_archive.sys, "executable", "/bin/false")  # every recording process fails
+    with pytest.raises(
+        SystemExit, match=r"class archive of Spark 3\.5 was not recorded: nyc_taxi's sample failed"
+    ):
+        class_archive.record_all()
+    assert not list(tmp_path.glob(".tools/*.jsa"))

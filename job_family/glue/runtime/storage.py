@@ -519,13 +519,17 @@ def _needs_multiline(spark: SparkSession, path: str, size: int, compressed: bool
 
     Spark reads a multi-line CSV file in one task: nothing is lost for a compressed file (gzip is never
     split) or one no larger than a split; a larger plain file is first scanned, split, for a line with an
-    odd number of quotes (a quoted field that goes on to the next line)."""
+    odd number of quotes (a quoted field that goes on to the next line): one Spark job whose tasks read
+    their splits side by side, each stopping at the first such line; a line without a quote costs one
+    byte search."""
     if compressed:
         return True
     if size <= _split_bytes(spark):
         return True
-    lines = spark.read.text(path)
-    return not lines.where(F.size(F.split("value", '"')) % 2 == 0).isEmpty()
+    line = F.col("value")
+    quotes = F.length(line) - F.length(F.translate(line, '"', ""))
+    odd = spark.read.text(path).where((F.instr(line, '"') > 0) & (quotes % 2 == 1))
+    return odd.limit(1).count() > 0
 
 
 def _split_bytes(spark: SparkSession) -> int:

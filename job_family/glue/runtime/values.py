@@ -35,6 +35,8 @@ _FAST = r"^[1-9]\d{3}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}$"
 _ISO = r"(?i)^(\d{4}([-/])\d{1,2}\2\d{1,2}(?:T|\s+)" + _CLOCK + r")\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$"
 # (the date and time, A or P) of spreadsheet month/day/year text
 _US = r"(?i)^(\d{1,2}/\d{1,2}/\d{4}\s+" + _CLOCK + r")(?:\s*([AP])\.?M\.?)?$"
+# (month, day, year) of the date that starts the spreadsheet text `_US` takes
+_US_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4})"
 
 # Spark's range of timestamps is wider than any date a file means; these bounds keep arithmetic on
 # epoch values inside a long (micros = millis * 1000 never overflows inside them).
@@ -42,43 +44,15 @@ _MAX_EPOCH_MILLIS = 9_223_372_036_854_775
 
 
 def _number(digits: Column) -> Column:
-    """A run of digits (from a split on non-digits, so nothing else) as a number; null when empty. At
-    most 9 digits are read, so the cast cannot fail whatever row it is evaluated on."""
-    return F.when(digits != "", F.substring(digits, 1, 9).cast("long"))
+    """A run of digits (from a split on non-digits, so nothing else) as a number, 0 when empty, null
+    when null. At most 9 digits are read, so the cast cannot fail whatever row it is evaluated on. (A
+    leading `0` instead of a test for an empty run: `digits` is used once, see `timestamp_from_text`.)"""
+    return F.substring(F.concat(F.lit("0"), digits), 1, 10).cast("long")
 
 
 def _parts(text: Column) -> Column:
     """The runs of digits of a date and time, in order."""
     return F.split(text, "[^0-9]+")
-
-
-def _on_the_clock(
-    year: Column, month: Column, day: Column, hour: Column, minute: Column, second: Column
-) -> Column:
-    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
-    days_in_month = (
-        F.when(month == 2, F.when(leap, 29).otherwise(28)).when(month.isin(4, 6, 9, 11), 30).otherwise(31)
-    )
-    return (
-        (year >= 1)
-        & month.between(1, 12)
-        & (day >= 1)
-        & (day <= days_in_month)
-        & hour.between(0, 23)
-        & minute.between(0, 59)
-        & second.between(0, 59)
-    )
-
-
-def _wall_clock(
-    year: Column, month: Column, day: Column, hour: Column, minute: Column, second: Column, micros: Column
-) -> Column:
-    """A timestamp from checked parts: canonical text cast only when every part is on the calendar and
-    the clock, so the cast never raises."""
-    text = F.format_string(
-        "%04d-%02d-%02d %02d:%02d:%02d.%06d", year, month, day, hour, minute, second, micros
-    )
-    return F.when(_on_the_clock(year, month, day, hour, minute, second), text.cast("timestamp"))
 
 
 def _micros(fraction: Column) -> Column:
@@ -93,33 +67,44 @@ def timestamp_from_text(column: str, *, local_zone: str) -> Column:
 
     The result is a wall-clock time in the job's session time zone (UTC on Glue and locally): text with
     an offset is converted to the wall clock of `local_zone` (e.g. `America/New_York`).
+
+    Each part is used in as few places as it can be. A Column is a tree, so a part used twice is copied
+    twice: Spark evaluates the copies once per row, but analyses, optimizes and generates code for each,
+    and copies inside copies multiply. Written with a check of every part before the cast, the two
+    timestamp columns of a trip file were 216 of the 220 KB of the conform plan's expressions (as text),
+    and a warm 50-row raw_to_conformed spent about 1 s more building, planning and compiling it
+    (`docs/benchmarks/throughput.md`). Here the cast checks the calendar and the clock itself.
     """
     quoted = "`" + column.replace("`", "``") + "`"
     value = F.trim(F.col(quoted))
     # TLC's own shape: Spark's cast reads it (try_cast: null for a date that does not exist, never an error)
     fast = F.expr(f"try_cast(trim({quoted}) AS timestamp)")
 
-    # the other forms share one computation: the digit runs of the date and time part, in order
-    # (year-first for ISO, month-first for spreadsheets), then the clock, then an offset (ISO only)
+    # the other forms share one computation: the date and time part, spreadsheet month/day/year put in
+    # year-first order, split into its digit runs (year, month, day, hour, minute, second, fraction)
     iso = value.rlike(_ISO)
-    parts = _parts(F.when(iso, F.regexp_extract(value, _ISO, 1)).otherwise(F.regexp_extract(value, _US, 1)))
-    first, middle, last = (_number(F.get(parts, i)) for i in range(3))
-    hour = _number(F.get(parts, 3))
+    year_first = F.regexp_replace(F.regexp_extract(value, _US, 1), _US_DATE, "$3/$1/$2")
+    parts = _parts(F.when(iso, F.regexp_extract(value, _ISO, 1)).otherwise(year_first))
+    year, month, day, hour, minute, second = (_number(F.get(parts, i)) for i in range(6))
     half = F.when(iso, F.lit("")).otherwise(F.upper(F.regexp_extract(value, _US, 2)))
     hour24 = (
         F.when(half == "", hour)
         .when(hour.between(1, 12), hour % 12 + F.when(half == "P", 12).otherwise(0))
         .otherwise(F.lit(99))  # 0:30 PM, 13:00 AM: off the clock
     )
-    wall = _wall_clock(
-        F.when(iso, first).otherwise(last),
-        F.when(iso, middle).otherwise(first),
-        F.when(iso, last).otherwise(middle),
+    # Canonical text, cast without raising: null unless the date exists and the time is on the clock
+    # (month 1-12, the month's days, hour 0-23, minute and second 0-59); year 0 is not a year.
+    canonical = F.format_string(
+        "%04d-%02d-%02d %02d:%02d:%02d.%06d",
+        year,
+        month,
+        day,
         hour24,
-        _number(F.get(parts, 4)),
-        F.coalesce(_number(F.get(parts, 5)), F.lit(0)),
+        minute,
+        F.coalesce(second, F.lit(0)),
         _micros(F.get(parts, 6)),
     )
+    wall = F.when(year >= 1, F.try_to_timestamp(canonical))
     zone = F.when(iso, F.upper(F.regexp_extract(value, _ISO, 3))).otherwise(F.lit(""))
     named_utc = zone.isin("Z", "UTC", "GMT")
     offset_hours = F.when(named_utc, F.lit(0)).otherwise(_number(F.substring(zone, 2, 2)))
@@ -128,8 +113,11 @@ def timestamp_from_text(column: str, *, local_zone: str) -> Column:
         offset_hours * 3600 + offset_minutes * 60
     )
     offset_ok = (offset_hours <= _MAX_OFFSET_HOURS) & (offset_minutes <= 59)
-    instant = F.timestamp_micros(F.unix_micros(wall) - offset_seconds * 1_000_000)
-    parsed = F.when(zone == "", wall).when(offset_ok, F.from_utc_timestamp(instant, local_zone))
+    # without an offset: the wall clock as written (shifted by 0 from UTC to UTC); with one: the instant
+    # it names, on the wall clock of `local_zone`
+    shift = F.when(zone == "", F.lit(0)).otherwise(offset_seconds) * 1_000_000
+    shown_in = F.when(zone == "", F.lit("UTC")).when(offset_ok, F.lit(local_zone))
+    parsed = F.from_utc_timestamp(F.timestamp_micros(F.unix_micros(wall) - shift), shown_in)
     return F.when(value.rlike(_FAST), fast).when(iso | value.rlike(_US), parsed)
 
 

@@ -8,9 +8,9 @@ uncaught exception (or a non-zero `sys.exit`) is written to `<error file>` as
 
 The run connects to a warm driver JVM when `PYSPARK_GATEWAY_PORT` is set (`local_aws.spark_drivers`),
 gives it the settings of this run only (`RUN_CONF`), and ends by stopping what it started there: its
-session and SparkContext, and the Hadoop file systems they cached. The exit code says how the script ended (0 succeeded, 1 failed) plus `JVM_NOT_CLEAN` (2)
-when that clean-up failed: the pool then stops that JVM instead of giving it to the next run, as it does
-when the process is killed.
+session and SparkContext, and the Hadoop file systems they cached. The exit code says how the script
+ended (0 succeeded, 1 failed) plus `JVM_NOT_CLEAN` (2) when that clean-up failed: the pool then stops
+that JVM instead of giving it to the next run, as it does when the process is killed.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Values read by meaning, never raising: Column expressions that turn what a producer stored into a typed
 value, or null when it is not one. Nothing here can fail a Spark job on data, with ANSI mode on or off:
-every cast is done only after its input was checked to be valid, so a caller compares the result with
-the input (null result, non-null input: the value did not parse) and quarantines the row.
+every cast is either a `try_` form or done only after its input was checked to be valid, so a caller
+compares the result with the input (null result, non-null input: the value did not parse) and quarantines the row.
 
 Timestamps given as text (`timestamp_from_text`) are accepted in these forms, and no other:
 
